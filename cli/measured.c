@@ -1,0 +1,51 @@
+/* measured: the user's command. */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef MEASURED_VERSION
+#define MEASURED_VERSION "unknown"
+#endif
+
+static const struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} commands[] = {
+    {"install", cmd_install, "register the measured runtimes with the Docker engine"},
+    {"uninstall", cmd_uninstall, "remove measured's runtime entries from the engine"},
+    {"list", cmd_list, "show the registered measured runtimes and their real runtimes"},
+};
+
+static void usage(FILE *out)
+{
+  fprintf(out, "usage: measured COMMAND [OPTIONS]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "  %-10s %s\n", "version", "print the version");
+  fprintf(out, "\n`measured COMMAND --help` describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("measured %s\n", MEASURED_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(cmd, commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "measured: unknown command \"%s\"\n\n", cmd);
+  usage(stderr);
+  return 2;
+}

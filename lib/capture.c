@@ -1,0 +1,89 @@
+#include "capture.h"
+#include "cleanup.h"
+#include "clock.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void child_exec(char *const argv[], int out_fd)
+{
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  int null = open("/dev/null", O_RDWR);
+  if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+      dup2(null, STDERR_FILENO) < 0)
+    _exit(127);
+  close_range(3, ~0U, 0);
+  execv(argv[0], argv);
+  _exit(127);
+}
+
+static int collect(int fd, pid_t pid, int timeout_ms, size_t max_out, char **out, merr **err)
+{
+  size_t n = 0;
+  cleanup_free char *buf = xmalloc(max_out + 1);
+  int64_t deadline = mono_us() + (int64_t)timeout_ms * 1000;
+  for (;;) {
+    int64_t left_ms = (deadline - mono_us()) / 1000;
+    if (left_ms <= 0) {
+      kill(pid, SIGKILL);
+      return merr_set(err, 0, "%s did not finish within %d ms", "command", timeout_ms);
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r = poll(&p, 1, (int)left_ms);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      continue;
+    char tmp[4096];
+    ssize_t got = read(fd, tmp, sizeof tmp);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      break;
+    size_t take = (size_t)got < max_out - n ? (size_t)got : max_out - n;
+    memcpy(buf + n, tmp, take);
+    n += take;
+  }
+  buf[n] = '\0';
+  *out = steal_pointer(&buf);
+  return 0;
+}
+
+int capture_output(char *const argv[], int timeout_ms, size_t max_out, char **out, merr **err)
+{
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return merr_set(err, errno, "pipe");
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return merr_set(err, errno, "fork");
+  }
+  if (pid == 0)
+    child_exec(argv, pipefd[1]);
+  close(pipefd[1]);
+  int ret = collect(pipefd[0], pid, timeout_ms, max_out, out, err);
+  close(pipefd[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (ret < 0)
+    return merr_wrap(err, "%s", argv[0]);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    free(*out);
+    *out = NULL;
+    return merr_set(err, 0, "%s exited with %s %d", argv[0],
+                    WIFEXITED(status) ? "status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+  }
+  return 0;
+}

@@ -1,0 +1,33 @@
+/* The running Docker engine: its pid, the daemon.json it reads, a reload, and its API (over the
+ * unix socket, no docker CLI needed) to confirm what it knows. */
+#ifndef MEASURED_ENGINE_H
+#define MEASURED_ENGINE_H
+
+#include "json.h"
+#include "merr.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define ENGINE_PID_FILE "/var/run/docker.pid"
+#define ENGINE_SOCKET "/var/run/docker.sock"
+
+/* The pid of a running dockerd (from its pid file, checked against /proc); 0 when none runs. */
+pid_t engine_pid(void);
+
+/* The daemon.json the engine with that pid reads (--config-file, else the default). */
+char *engine_config_file(pid_t pid);
+
+/* Asks the engine to reload its configuration (SIGHUP). */
+int engine_reload(pid_t pid, merr **err);
+
+/* GET path on the engine's API; the parsed JSON body. The socket is $DOCKER_HOST when it is a
+ * unix:// address, else ENGINE_SOCKET. */
+int engine_get(const char *path, json **body, merr **err);
+
+/* Waits (at most timeout_ms) until the engine's runtime list contains every name in `present`
+ * and none in `absent` (NULL-terminated lists). */
+int engine_wait_runtimes(const char *const *present, const char *const *absent, int timeout_ms,
+                         merr **err);
+
+#endif

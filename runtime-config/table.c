@@ -1,0 +1,260 @@
+#include "table.h"
+#include "cleanup.h"
+#include "fileio.h"
+#include "json.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { TABLE_MAX_BYTES = 1 << 20, TABLE_MAX_ARGS = 64, TABLE_MAX_RUNTIMES = 256 };
+
+static const struct {
+  const char *name, *path, *arg;
+} builtin_runtimes[] = {
+    {"runc", "runc", NULL},
+    {"crun", "crun", NULL},
+    /* gVisor's own netstack fails on this project's reference machine (see README); with
+     * --network=host runsc uses the container's network namespace through the host kernel. */
+    {"runsc", "runsc", "--network=host"},
+    {"kata-runtime", "kata-runtime", NULL},
+};
+
+const char *runtime_table_path(void)
+{
+  const char *env = getenv("MEASURED_CONFIG");
+  return env && *env ? env : MEASURED_DEFAULT_CONFIG;
+}
+
+bool runtime_name_valid(const char *name)
+{
+  size_t n = strlen(name);
+  if (n == 0 || n > 64 ||
+      !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+    return false;
+  /* "wrapper": measured-wrapper is the binary itself, never a runtime link. */
+  return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
+         strcmp(name, "wrapper") != 0;
+}
+
+static void entry_clear(struct runtime_entry *e)
+{
+  free(e->name);
+  free(e->path);
+  for (size_t i = 0; i < e->nargs; i++)
+    free(e->args[i]);
+  free(e->args);
+  free(e->store);
+  memset(e, 0, sizeof *e);
+}
+
+void runtime_table_free(struct runtime_table *t)
+{
+  if (t == NULL)
+    return;
+  for (size_t i = 0; i < t->n; i++)
+    entry_clear(&t->entries[i]);
+  free(t->entries);
+  free(t->source);
+  free(t->store);
+  free(t->state_dir);
+  free(t);
+}
+
+static struct runtime_entry *entry_slot(struct runtime_table *t, const char *name)
+{
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->entries[i].name, name) == 0) {
+      entry_clear(&t->entries[i]);
+      return &t->entries[i];
+    }
+  t->entries = xreallocarray(t->entries, t->n + 1, sizeof *t->entries);
+  struct runtime_entry *e = &t->entries[t->n++];
+  memset(e, 0, sizeof *e);
+  return e;
+}
+
+static struct runtime_table *table_with_builtins(const char *source)
+{
+  struct runtime_table *t = xzalloc(sizeof *t);
+  t->source = xstrdup(source);
+  t->store = xstrdup(MEASURED_DEFAULT_STORE);
+  t->state_dir = xstrdup(MEASURED_DEFAULT_STATE_DIR);
+  for (size_t i = 0; i < sizeof builtin_runtimes / sizeof builtin_runtimes[0]; i++) {
+    struct runtime_entry *e = entry_slot(t, builtin_runtimes[i].name);
+    e->name = xstrdup(builtin_runtimes[i].name);
+    e->path = xstrdup(builtin_runtimes[i].path);
+    e->builtin = true;
+    if (builtin_runtimes[i].arg) {
+      e->args = xmalloc(sizeof *e->args);
+      e->args[e->nargs++] = xstrdup(builtin_runtimes[i].arg);
+    }
+  }
+  return t;
+}
+
+static int want_abs_path(const json *v, const char *what, const char *key, char **out, merr **err)
+{
+  const char *s = json_string(v);
+  if (s == NULL || s[0] != '/' || strlen(s) > 4096)
+    return merr_set(err, 0, "%s: \"%s\" must be an absolute path", what, key);
+  free(*out);
+  *out = xstrdup(s);
+  return 0;
+}
+
+static int parse_args(const json *v, const char *what, const char *name, struct runtime_entry *e,
+                      merr **err)
+{
+  if (!json_is(v, JSON_ARRAY) || v->n > TABLE_MAX_ARGS)
+    return merr_set(err, 0, "%s: runtimes.%s.args must be an array of at most %d strings", what,
+                    name, TABLE_MAX_ARGS);
+  e->args = xreallocarray(NULL, v->n, sizeof *e->args);
+  for (size_t i = 0; i < v->n; i++) {
+    const char *s = json_string(v->items[i]);
+    if (s == NULL || strlen(s) > 4096)
+      return merr_set(err, 0, "%s: runtimes.%s.args[%zu] must be a string", what, name, i);
+    e->args[e->nargs++] = xstrdup(s);
+  }
+  return 0;
+}
+
+static int parse_entry(const char *name, const json *v, const char *what, struct runtime_table *t,
+                       merr **err)
+{
+  if (!runtime_name_valid(name))
+    return merr_set(err, 0, "%s: runtime name \"%s\" is invalid (1-64 of a-z 0-9 . _ -)", what,
+                    name);
+  if (!json_is(v, JSON_OBJECT))
+    return merr_set(err, 0, "%s: runtimes.%s must be an object", what, name);
+  struct runtime_entry *e = entry_slot(t, name);
+  e->name = xstrdup(name);
+  for (size_t i = 0; i < v->n; i++) {
+    const char *key = v->keys[i];
+    const json *val = v->items[i];
+    if (strcmp(key, "path") == 0) {
+      const char *s = json_string(val);
+      if (s == NULL || *s == '\0' || strlen(s) > 4096 || (strchr(s, '/') && s[0] != '/'))
+        return merr_set(err, 0, "%s: runtimes.%s.path must be an absolute path or a plain name",
+                        what, name);
+      free(e->path);
+      e->path = xstrdup(s);
+    } else if (strcmp(key, "args") == 0) {
+      if (parse_args(val, what, name, e, err) < 0)
+        return -1;
+    } else if (strcmp(key, "store") == 0) {
+      if (want_abs_path(val, what, "store", &e->store, err) < 0)
+        return -1;
+    } else {
+      return merr_set(err, 0, "%s: runtimes.%s: unknown key \"%s\"", what, name, key);
+    }
+  }
+  if (e->path == NULL)
+    return merr_set(err, 0, "%s: runtimes.%s has no \"path\"", what, name);
+  return 0;
+}
+
+static int parse_runtimes(const json *v, const char *what, struct runtime_table *t, merr **err)
+{
+  if (!json_is(v, JSON_OBJECT) || v->n > TABLE_MAX_RUNTIMES)
+    return merr_set(err, 0, "%s: \"runtimes\" must be an object of at most %d entries", what,
+                    TABLE_MAX_RUNTIMES);
+  for (size_t i = 0; i < v->n; i++)
+    if (parse_entry(v->keys[i], v->items[i], what, t, err) < 0)
+      return -1;
+  return 0;
+}
+
+int runtime_table_parse(const char *buf, size_t len, const char *what, struct runtime_table **out,
+                        merr **err)
+{
+  cleanup_json json *doc = NULL;
+  if (json_parse(buf, len, NULL, what, &doc, err) < 0)
+    return -1;
+  if (!json_is(doc, JSON_OBJECT))
+    return merr_set(err, 0, "%s: the top level must be an object", what);
+  struct runtime_table *t = table_with_builtins(what);
+  int ret = 0;
+  for (size_t i = 0; ret == 0 && i < doc->n; i++) {
+    const char *key = doc->keys[i];
+    if (strcmp(key, "store") == 0)
+      ret = want_abs_path(doc->items[i], what, "store", &t->store, err);
+    else if (strcmp(key, "state_dir") == 0)
+      ret = want_abs_path(doc->items[i], what, "state_dir", &t->state_dir, err);
+    else if (strcmp(key, "runtimes") == 0)
+      ret = parse_runtimes(doc->items[i], what, t, err);
+    else
+      ret = merr_set(err, 0, "%s: unknown key \"%s\"", what, key);
+  }
+  if (ret < 0) {
+    runtime_table_free(t);
+    return ret;
+  }
+  *out = t;
+  return 0;
+}
+
+int runtime_table_load(const char *path, struct runtime_table **out, merr **err)
+{
+  cleanup_free char *buf = NULL;
+  size_t len;
+  merr *rerr = NULL;
+  if (read_file_at(AT_FDCWD, path, TABLE_MAX_BYTES, &buf, &len, &rerr) < 0) {
+    if (merr_is(rerr, ENOENT)) {
+      merr_free(rerr);
+      *out = table_with_builtins("built-in defaults");
+      return 0;
+    }
+    *err = rerr;
+    return merr_wrap(err, "runtime table");
+  }
+  return runtime_table_parse(buf, len, path, out, err);
+}
+
+const struct runtime_entry *runtime_table_find(const struct runtime_table *t, const char *name)
+{
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->entries[i].name, name) == 0)
+      return &t->entries[i];
+  return NULL;
+}
+
+const char *runtime_entry_store(const struct runtime_table *t, const struct runtime_entry *e)
+{
+  return e->store ? e->store : t->store;
+}
+
+static bool is_executable_file(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int runtime_resolve(const char *path, char **out, merr **err)
+{
+  if (path[0] == '/') {
+    if (!is_executable_file(path))
+      return merr_set(err, errno ? errno : EACCES, "real runtime %s is not an executable file",
+                      path);
+    *out = xstrdup(path);
+    return 0;
+  }
+  const char *env = getenv("PATH");
+  cleanup_free char *dirs =
+      xstrdup(env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  char *save = NULL;
+  for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    if (d[0] != '/')
+      continue; /* a relative PATH entry would depend on the bundle directory */
+    cleanup_free char *candidate = xasprintf("%s/%s", d, path);
+    if (is_executable_file(candidate)) {
+      *out = steal_pointer(&candidate);
+      return 0;
+    }
+  }
+  return merr_set(err, ENOENT, "real runtime \"%s\" not found in PATH", path);
+}

@@ -1,0 +1,65 @@
+/* The runtime table: which real runtime each `measured-<name>` wraps, with what extra arguments,
+ * and where its records go. Read from /etc/measured/measured.json (or $MEASURED_CONFIG); built-in
+ * entries for runc, crun, runsc and kata-runtime apply when the file is absent, and the file's
+ * entries replace built-in ones of the same name.
+ *
+ *   {
+ *     "store": "/var/lib/measured/samples.jsonl",      optional
+ *     "state_dir": "/run/measured",                    optional
+ *     "runtimes": {
+ *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"}
+ *     }
+ *   }
+ *
+ * Parsing is strict: an unknown key is an error (a typo must not silently change what runs). */
+#ifndef MEASURED_TABLE_H
+#define MEASURED_TABLE_H
+
+#include "merr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MEASURED_DEFAULT_CONFIG "/etc/measured/measured.json"
+#define MEASURED_DEFAULT_STORE "/var/lib/measured/samples.jsonl"
+#define MEASURED_DEFAULT_STATE_DIR "/run/measured"
+
+struct runtime_entry {
+  char *name;  /* what follows "measured-" */
+  char *path;  /* absolute path, or a name searched in PATH */
+  char **args; /* extra global arguments put before the caller's */
+  size_t nargs;
+  char *store; /* NULL: the table's store */
+  bool builtin;
+};
+
+struct runtime_table {
+  char *source; /* the file read, or "built-in defaults" */
+  char *store;
+  char *state_dir;
+  struct runtime_entry *entries;
+  size_t n;
+};
+
+/* The table file to use: $MEASURED_CONFIG when set, else MEASURED_DEFAULT_CONFIG. */
+const char *runtime_table_path(void);
+
+/* Loads the table from path; a missing file gives the built-in defaults. */
+int runtime_table_load(const char *path, struct runtime_table **out, merr **err);
+/* Parses a table document (the built-in entries included); `what` names it in errors. */
+int runtime_table_parse(const char *buf, size_t len, const char *what, struct runtime_table **out,
+                        merr **err);
+void runtime_table_free(struct runtime_table *t);
+
+const struct runtime_entry *runtime_table_find(const struct runtime_table *t, const char *name);
+const char *runtime_entry_store(const struct runtime_table *t, const struct runtime_entry *e);
+
+/* A runtime name is 1-64 of [a-z0-9._-], starting with a letter or digit, and not "wrapper"
+ * (the name of the binary behind the links). */
+bool runtime_name_valid(const char *name);
+
+/* Resolves an entry's path to an absolute executable: used as is when absolute, searched in
+ * $PATH (or the standard system directories) when a plain name. */
+int runtime_resolve(const char *path, char **out, merr **err);
+
+#endif

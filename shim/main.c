@@ -1,0 +1,144 @@
+/* measured-<runtime>: a transparent OCI runtime wrapper.
+ *
+ * Docker runs it in place of runc (or crun, runsc, kata-runtime). The part of argv[0] after
+ * "measured-" names an entry of the runtime table. Calls that are not measured (state, list,
+ * pause, --version, ...) are replaced by the real runtime at once with execv; create, start,
+ * exec, kill and delete run the real runtime as a child, timed, then leave an event for the
+ * container's record (see lifecycle.c). */
+#include "cleanup.h"
+#include "clock.h"
+#include "guard.h"
+#include "lifecycle.h"
+#include "ociargs.h"
+#include "ocilog.h"
+#include "runner.h"
+#include "table.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NAME_PREFIX "measured-"
+
+enum { GUARD_TIMEOUT_MS = 10000, EXIT_WRAPPER_ERROR = 1 };
+
+/* Errors of the wrapper itself: the user must see them, and the call fails. */
+__attribute__((noreturn)) static void fail(const struct ocilog *log, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void fail(const struct ocilog *log, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  cleanup_free char *msg = xvasprintf(fmt, ap);
+  va_end(ap);
+  struct ocilog loud = *log;
+  loud.to_stderr = true;
+  ocilog_write(&loud, "error", "%s", msg);
+  exit(EXIT_WRAPPER_ERROR);
+}
+
+static const char *runtime_name(const char *argv0)
+{
+  const char *base = strrchr(argv0, '/');
+  base = base ? base + 1 : argv0;
+  return strncmp(base, NAME_PREFIX, strlen(NAME_PREFIX)) == 0 ? base + strlen(NAME_PREFIX) : NULL;
+}
+
+static char *known_names(const struct runtime_table *t)
+{
+  char *s = xstrdup("");
+  for (size_t i = 0; i < t->n; i++) {
+    char *next = xasprintf("%s%s%s", s, i ? ", " : "", t->entries[i].name);
+    free(s);
+    s = next;
+  }
+  return s;
+}
+
+/* The real runtime must not be this very program (a measured-runc installed as "runc" would
+ * otherwise call itself forever). */
+static bool is_self(const char *path)
+{
+  struct stat a, b;
+  return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+/* real path, the entry's extra arguments, then the caller's arguments unchanged. */
+static char **real_argv(const char *real, const struct runtime_entry *e, int argc, char **argv)
+{
+  char **out = xreallocarray(NULL, (size_t)argc + e->nargs + 1, sizeof *out);
+  size_t n = 0;
+  out[n++] = (char *)real;
+  for (size_t i = 0; i < e->nargs; i++)
+    out[n++] = e->args[i];
+  for (int i = 1; i < argc; i++)
+    out[n++] = argv[i];
+  out[n] = NULL;
+  return out;
+}
+
+static bool is_measured(const struct oci_call *call)
+{
+  return call->sub >= OCI_SUB_CREATE && oci_id_valid(call->id) && call->id[0] != '.';
+}
+
+int main(int argc, char **argv)
+{
+  int64_t t0 = mono_us();
+  struct oci_call call;
+  oci_args_parse(argc, argv, &call);
+  struct ocilog log = {.path = call.log_path,
+                       .json = call.log_format && strcmp(call.log_format, "json") == 0};
+
+  const char *name = runtime_name(argv[0]);
+  if (name == NULL || *name == '\0' || strcmp(name, "wrapper") == 0)
+    fail(&log, "run me as measured-<runtime> (a link made by `measured install`), not as %s",
+         argv[0]);
+  const char *table_path = runtime_table_path();
+  struct runtime_table *table = NULL;
+  merr *err = NULL;
+  if (runtime_table_load(table_path, &table, &err) < 0)
+    fail(&log, "%s", merr_msg(err));
+  const struct runtime_entry *entry = runtime_table_find(table, name);
+  if (entry == NULL)
+    fail(&log, "unknown runtime \"%s\": no such entry in the runtime table (%s); known: %s", name,
+         table->source, known_names(table));
+  char *real = NULL;
+  if (runtime_resolve(entry->path, &real, &err) < 0)
+    fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
+  if (is_self(real))
+    fail(&log, "runtime \"%s\": the real runtime %s is measured itself", name, real);
+  char **rargv = real_argv(real, entry, argc, argv);
+
+  if (!is_measured(&call)) {
+    /* Without an id the runtime answers for itself (help, usage error). */
+    if (call.sub >= OCI_SUB_CREATE && call.id)
+      ocilog_write(&log, "warning", "container id %s cannot name a state directory; not measured",
+                   call.id);
+    runner_exec(real, rargv, &err);
+    fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
+  }
+
+  runner_block_signals();
+  struct call_ctx ctx = {.argc = argc,
+                         .argv = argv,
+                         .call = &call,
+                         .table = table,
+                         .entry = entry,
+                         .real_path = real,
+                         .real_argv = rargv,
+                         .log = &log,
+                         .t0_us = t0};
+  if (runner_run(real, rargv, &ctx.run, &err) < 0)
+    fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
+  if (guard_run(lifecycle_after, &ctx, GUARD_TIMEOUT_MS, &err) < 0)
+    ocilog_write(&log, "warning", "%s (%s of container %s); the container is not affected",
+                 merr_msg(err), oci_sub_name(call.sub), call.id);
+  runner_mirror_exit(ctx.run.wait_status);
+}

@@ -1,0 +1,111 @@
+#include "procexit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Offsets of fields in a datagram: netlink header, connector header, then the event. */
+#define EV_OFF (NLMSG_HDRLEN + sizeof(struct cn_msg))
+#define WHAT_OFF (EV_OFF + offsetof(struct proc_event, what))
+#define PID_OFF (EV_OFF + offsetof(struct proc_event, event_data.exit.process_pid))
+
+static int attach_filter(int fd, pid_t pid)
+{
+  /* Classic BPF loads are big-endian: compare with the byte-swapped host values. */
+  struct sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, WHAT_OFF),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXIT), 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PID_OFF),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl((uint32_t)pid), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
+static int send_op(int fd, enum proc_cn_mcast_op op)
+{
+  struct {
+    struct nlmsghdr nl;
+    struct cn_msg cn;
+    enum proc_cn_mcast_op op;
+  } __attribute__((packed)) msg;
+  memset(&msg, 0, sizeof msg);
+  msg.nl.nlmsg_len = sizeof msg;
+  msg.nl.nlmsg_type = NLMSG_DONE;
+  msg.cn.id.idx = CN_IDX_PROC;
+  msg.cn.id.val = CN_VAL_PROC;
+  msg.cn.len = sizeof msg.op;
+  msg.op = op;
+  return send(fd, &msg, sizeof msg, 0) == (ssize_t)sizeof msg ? 0 : -1;
+}
+
+int procexit_open(pid_t pid, merr **err)
+{
+  int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+  if (fd < 0)
+    return merr_set(err, errno, "process events socket");
+  /* Filter before bind, so that no unfiltered event is ever queued. */
+  if (attach_filter(fd, pid) < 0) {
+    merr_set(err, errno, "process events filter");
+    close(fd);
+    return -1;
+  }
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC};
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || send_op(fd, PROC_CN_MCAST_LISTEN) < 0) {
+    merr_set(err, errno, "process events subscription");
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool procexit_parse(const void *buf, size_t len, pid_t pid, int *wait_status)
+{
+  size_t left = len;
+  for (const struct nlmsghdr *nh = buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+    if (nh->nlmsg_len < EV_OFF + offsetof(struct proc_event, event_data) +
+                            sizeof(((struct proc_event *)0)->event_data.exit))
+      continue;
+    const struct cn_msg *cn = NLMSG_DATA(nh);
+    if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
+      continue;
+    struct proc_event ev = {0};
+    memcpy(&ev, cn->data, sizeof ev < nh->nlmsg_len - EV_OFF ? sizeof ev : nh->nlmsg_len - EV_OFF);
+    if (ev.what == PROC_EVENT_EXIT && ev.event_data.exit.process_pid == pid) {
+      *wait_status = (int)ev.event_data.exit.exit_code;
+      return true;
+    }
+  }
+  return false;
+}
+
+int procexit_poll(int fd, pid_t pid, int *wait_status)
+{
+  char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return 0; /* EAGAIN: nothing more; ENOBUFS cannot drop ours as only ours pass the filter */
+    if (procexit_parse(buf, (size_t)n, pid, wait_status))
+      return 1;
+  }
+}
+
+void procexit_close(int fd)
+{
+  if (fd < 0)
+    return;
+  send_op(fd, PROC_CN_MCAST_IGNORE);
+  close(fd);
+}

@@ -1,0 +1,210 @@
+#include "record.h"
+#include "cleanup.h"
+#include "clock.h"
+#include "xalloc.h"
+
+#include <string.h>
+
+json *record_call(int64_t dur_us, int64_t overhead_us, int rc)
+{
+  json *o = json_new(JSON_OBJECT);
+  json_set(o, "us", json_new_int(dur_us));
+  json_set(o, "overhead_us", json_new_int(overhead_us));
+  json_set(o, "rc", json_new_int(rc));
+  return o;
+}
+
+static const char *event_name(const json *ev)
+{
+  return json_string(json_get(ev, "ev"));
+}
+
+static int64_t event_int(const json *ev, const char *key, int64_t fallback)
+{
+  int64_t v;
+  return json_int64(json_get(ev, key), &v) ? v : fallback;
+}
+
+static json *call_from_event(const json *ev)
+{
+  json *c = record_call(event_int(ev, "dur_us", -1), event_int(ev, "ovh_us", -1),
+                        (int)event_int(ev, "rc", -1));
+  const json *sig = json_get(ev, "signal");
+  if (sig && strcmp(event_name(ev), "kill") == 0)
+    json_set(c, "signal", json_clone(sig));
+  return c;
+}
+
+static json *timestamp(int64_t ns)
+{
+  char buf[48];
+  format_rfc3339(ns, buf, sizeof buf);
+  return json_new_string(buf);
+}
+
+static void add_missed(json *missed, const char *what)
+{
+  json_append(missed, json_new_text(what));
+}
+
+/* Copies a member of the create event into the record, or null. */
+static void copy_or_null(json *rec, const char *key, const json *from, const char *from_key)
+{
+  const json *v = json_get(from, from_key);
+  json_set(rec, key, v ? json_clone(v) : json_new(JSON_NULL));
+}
+
+static json *exit_from_event(const json *ev, json *missed)
+{
+  if (ev == NULL) {
+    add_missed(missed, "exit status: the monitor recorded no exit");
+    return json_new(JSON_NULL);
+  }
+  const char *unknown = json_string(json_get(ev, "unknown"));
+  if (unknown) {
+    cleanup_free char *m = xasprintf("exit status: %s", unknown);
+    add_missed(missed, m);
+    return json_new(JSON_NULL);
+  }
+  json *o = json_new(JSON_OBJECT);
+  int64_t v;
+  if (json_int64(json_get(ev, "code"), &v)) {
+    json_set(o, "code", json_new_int(v));
+    json_set(o, "status", json_new_int(v));
+  } else if (json_int64(json_get(ev, "signal"), &v)) {
+    json_set(o, "signal", json_new_int(v));
+    json_set(o, "status", json_new_int(128 + v)); /* as a shell and `docker wait` report it */
+  }
+  return o;
+}
+
+/* The runtime object of the create event, with the version from a later event if needed. */
+static json *runtime_info(const json *create, const json *version_ev, json *missed)
+{
+  const json *rt = json_get(create, "runtime");
+  json *o = json_is(rt, JSON_OBJECT) ? json_clone(rt) : json_new(JSON_OBJECT);
+  if (json_get(o, "version"))
+    return o;
+  const json *v = json_get(version_ev, "version");
+  if (json_string(v)) {
+    json_set(o, "version", json_clone(v));
+    return o;
+  }
+  json_set(o, "version", json_new(JSON_NULL));
+  const char *why = json_string(json_get(version_ev, "error"));
+  cleanup_free char *m =
+      xasprintf("runtime version: %s", why ? why : "not known yet when the record was written");
+  add_missed(missed, m);
+  return o;
+}
+
+struct lifecycle_events {
+  const json *create, *start, *exit, *version;
+  json *execs, *kills;
+};
+
+static void sort_events(const json *events, struct lifecycle_events *le)
+{
+  memset(le, 0, sizeof *le);
+  le->execs = json_new(JSON_ARRAY);
+  le->kills = json_new(JSON_ARRAY);
+  for (size_t i = 0; i < events->n; i++) {
+    const json *ev = events->items[i];
+    const char *name = event_name(ev);
+    if (name == NULL)
+      continue;
+    if (strcmp(name, "create") == 0 && !le->create)
+      le->create = ev;
+    else if (strcmp(name, "start") == 0 && !le->start)
+      le->start = ev;
+    else if (strcmp(name, "exit") == 0 && !le->exit)
+      le->exit = ev;
+    else if (strcmp(name, "version") == 0 && !le->version)
+      le->version = ev;
+    else if (strcmp(name, "exec") == 0)
+      json_append(le->execs, call_from_event(ev));
+    else if (strcmp(name, "kill") == 0)
+      json_append(le->kills, call_from_event(ev));
+  }
+}
+
+static void add_identity(json *rec, const char *id, const json *create, const char *outcome)
+{
+  json_set(rec, "schema", json_new_int(RECORD_SCHEMA));
+  json_set(rec, "id", json_new_text(id));
+  json_set(rec, "outcome", json_new_string(outcome));
+  int64_t created = event_int(create, "real_ns", -1);
+  json_set(rec, "created_at", created >= 0 ? timestamp(created) : json_new(JSON_NULL));
+}
+
+static void add_create_details(json *rec, const json *create, json *missed)
+{
+  copy_or_null(rec, "host", create, "host");
+  copy_or_null(rec, "container", create, "container");
+  const json *labels = json_get(create, "labels");
+  json_set(rec, "labels", labels ? json_clone(labels) : json_new(JSON_OBJECT));
+  const json *cm = json_get(create, "missed");
+  for (size_t i = 0; json_is(cm, JSON_ARRAY) && i < cm->n; i++)
+    json_append(missed, json_clone(cm->items[i]));
+}
+
+json *record_build(const char *id, const json *events, unsigned bad_event_lines,
+                   const struct delete_info *del, const json *missed_in)
+{
+  struct lifecycle_events le;
+  sort_events(events, &le);
+  json *missed = missed_in ? json_clone(missed_in) : json_new(JSON_ARRAY);
+  json *rec = json_new(JSON_OBJECT);
+  add_identity(rec, id, le.create, "completed");
+  json_set(rec, "deleted_at", timestamp(del->real_ns));
+  if (le.create == NULL)
+    add_missed(missed, "create was not observed");
+  json_set(rec, "runtime", runtime_info(le.create, le.version, missed));
+  add_create_details(rec, le.create, missed);
+
+  json *calls = json_new(JSON_OBJECT);
+  json_set(calls, "create", le.create ? call_from_event(le.create) : json_new(JSON_NULL));
+  json_set(calls, "start", le.start ? call_from_event(le.start) : json_new(JSON_NULL));
+  json_set(calls, "exec", le.execs);
+  json_set(calls, "kill", le.kills);
+  json_set(calls, "delete", record_call(del->dur_us, del->overhead_us, del->rc));
+  json_set(rec, "calls", calls);
+
+  int64_t started = event_int(le.start, "mono_us", -1);
+  json_set(rec, "lifetime_us",
+           started >= 0 && event_int(le.start, "rc", -1) == 0
+               ? json_new_int(del->begin_mono_us - started)
+               : json_new(JSON_NULL));
+  json_set(rec, "exit",
+           le.start || le.exit ? exit_from_event(le.exit, missed) : json_new(JSON_NULL));
+
+  json *ctx = json_new(JSON_OBJECT);
+  const json *start_ctx = json_get(le.start, "context");
+  json_set(ctx, "start", start_ctx ? json_clone(start_ctx) : json_new(JSON_NULL));
+  json_set(ctx, "delete", del->context ? json_clone(del->context) : json_new(JSON_NULL));
+  json_set(rec, "context", ctx);
+
+  if (bad_event_lines) {
+    cleanup_free char *m = xasprintf("%u unreadable state event line(s)", bad_event_lines);
+    add_missed(missed, m);
+  }
+  json_set(rec, "missed", missed);
+  return rec;
+}
+
+json *record_build_create_failed(const char *id, const json *create)
+{
+  json *missed = json_new(JSON_ARRAY);
+  json *rec = json_new(JSON_OBJECT);
+  add_identity(rec, id, create, "create_failed");
+  json_set(rec, "deleted_at", json_new(JSON_NULL));
+  json_set(rec, "runtime", runtime_info(create, NULL, missed));
+  add_create_details(rec, create, missed);
+  json *calls = json_new(JSON_OBJECT);
+  json_set(calls, "create", call_from_event(create));
+  json_set(rec, "calls", calls);
+  json_set(rec, "lifetime_us", json_new(JSON_NULL));
+  json_set(rec, "exit", json_new(JSON_NULL));
+  json_set(rec, "missed", missed);
+  return rec;
+}

@@ -1,0 +1,32 @@
+/* The lifecycle record: one JSON object per container lifecycle, built at `delete` from the
+ * events its wrapper calls and its monitor left in the state directory. Schema in README.md. */
+#ifndef MEASURED_RECORD_H
+#define MEASURED_RECORD_H
+
+#include "json.h"
+
+#include <stdint.h>
+
+#define RECORD_SCHEMA 1
+
+struct delete_info {
+  int64_t begin_mono_us; /* the real delete was called */
+  int64_t real_ns;       /* wall clock at the end */
+  int64_t dur_us;
+  int64_t overhead_us;
+  int rc;
+  json *context; /* host load at delete (borrowed) */
+};
+
+/* Builds the record of a completed lifecycle. `missed` (borrowed, strings) lists what the
+ * caller already knows it could not measure. */
+json *record_build(const char *id, const json *events, unsigned bad_event_lines,
+                   const struct delete_info *del, const json *missed);
+
+/* The record of a lifecycle that ended at a failed create (no state was kept). */
+json *record_build_create_failed(const char *id, const json *create_event);
+
+/* The "calls" entry of one wrapper call: {"us":..,"overhead_us":..,"rc":..}. */
+json *record_call(int64_t dur_us, int64_t overhead_us, int rc);
+
+#endif

@@ -1,0 +1,97 @@
+#!/bin/bash
+# measured install / uninstall / list against scratch daemon.json files, then against the real
+# engine (which must confirm every change through its own runtime list).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+. "$here/../lib/docker.sh"
+require_engine
+scratch=$(mktemp -d /tmp/measured-install-XXXXXX)
+trap 'rm -rf "$scratch"; restore_daemon_json' EXIT
+M=/usr/local/bin/measured
+backups() { ls "$scratch" | grep -c 'measured-backup' ; }
+
+# --- scratch files ---------------------------------------------------------------------------
+f=$scratch/daemon.json
+out=$($M install --docker-config "$f" --runtime runc --no-reload 2>&1)
+check_eq "install creates a missing daemon.json" "$(jq -c . "$f")" \
+  '{"runtimes":{"measured-runc":{"path":"/usr/local/bin/measured-runc"}}}'
+check_contains "install says it made a new file" "$out" "(new file)"
+
+cat >"$f" <<'JSON'
+{
+  "log-driver": "json-file",
+  "log-opts": {"max-size": "10m", "max-file": "3"},
+  "runtimes": {"nvidia": {"path": "/usr/bin/nvidia-container-runtime", "runtimeArgs": []}},
+  "mtu": 1450,
+  "features": {"buildkit": true},
+  "future-key": [1.50, {"nested": null}]
+}
+JSON
+before=$(jq -cS 'del(.runtimes["measured-runc"], .runtimes["measured-runsc"])' "$f")
+$M install --docker-config "$f" --runtime runc --runtime runsc --no-reload >/dev/null
+check_eq "install keeps every other key and value" \
+  "$(jq -cS 'del(.runtimes["measured-runc"], .runtimes["measured-runsc"])' "$f")" "$before"
+check_eq "install adds the measured runtimes with absolute paths" \
+  "$(jq -r '.runtimes["measured-runsc"].path' "$f")" /usr/local/bin/measured-runsc
+check_contains "number literals are kept as written" "$(cat "$f")" "1.50"
+check_eq "one backup of the previous file" "$(backups)" 1
+copy=$(cat "$f")
+out=$($M install --docker-config "$f" --runtime runc --runtime runsc --no-reload)
+check_contains "a second install is a no-op" "$out" "already up to date"
+check_eq "... and writes nothing" "$(cat "$f")" "$copy"
+check_eq "... and makes no second backup" "$(backups)" 1
+
+out=$($M install --docker-config "$f" --runtime runc --default --dry-run)
+check_eq "--dry-run prints the result" "$(jq -r '."default-runtime"' <<<"$out")" measured-runc
+check_eq "--dry-run changes nothing" "$(cat "$f")" "$copy"
+$M install --docker-config "$f" --runtime runc --default --no-reload >/dev/null
+check_eq "--default sets default-runtime" "$(jq -r '."default-runtime"' "$f")" measured-runc
+out=$($M install --docker-config "$f" --default --no-reload 2>&1)
+check_eq "--default without one --runtime is a usage error" "$?" 2
+
+$M uninstall --docker-config "$f" --runtime runc --no-reload >/dev/null
+check_eq "uninstall removes the entry" "$(jq '.runtimes|has("measured-runc")' "$f")" false
+check_eq "uninstall resets default-runtime that named it" "$(jq 'has("default-runtime")' "$f")" false
+check_eq "uninstall keeps other runtimes" "$(jq -r '.runtimes.nvidia.path' "$f")" /usr/bin/nvidia-container-runtime
+jq '.runtimes["measured-foreign"] = {"path": "/opt/else/tool"}' "$f" >"$f.tmp" && mv "$f.tmp" "$f"
+$M uninstall --docker-config "$f" --no-reload >/dev/null
+check_eq "uninstall (all) removes only measured's own entries" "$(jq -c '.runtimes|keys' "$f")" \
+  '["measured-foreign","nvidia"]'
+
+printf '{\n  "debug": true,\n  "runtimes": {\n    "x": {"path": "/y"},\n  }\n}\n' >"$f"
+copy=$(cat "$f")
+out=$($M install --docker-config "$f" --runtime runc --no-reload 2>&1)
+check_eq "malformed daemon.json: exit 1" "$?" 1
+check_contains "malformed daemon.json: the file and position are named" "$out" "$f: line 5, column 3"
+check_contains "malformed daemon.json: says the file is untouched" "$out" "left unchanged"
+check_eq "malformed daemon.json: file untouched" "$(cat "$f")" "$copy"
+echo '{"runtimes": {"measured-runc": "oops"}}' >"$f"
+out=$($M install --docker-config "$f" --runtime runc --no-reload 2>&1)
+check_contains "an entry of the wrong shape is refused" "$out" "runtimes.measured-runc is not a JSON object"
+out=$($M install --docker-config "$f" --runtime nosuch --no-reload 2>&1)
+check_contains "an unknown runtime name is refused" "$out" 'unknown runtime "nosuch"'
+out=$($M install --docker-config "$f" --runtime kata-runtime --no-reload 2>&1)
+check_contains "a runtime whose real binary is missing is refused" "$out" 'not found'
+out=$($M install --bogus 2>&1)
+check_eq "unknown option: usage error" "$?" 2
+
+# --- the real engine -----------------------------------------------------------------------------
+registered() { docker info --format '{{json .Runtimes}}' | jq -e --arg n "$1" 'has($n)' >/dev/null; }
+_daemon_json_saved=$(mktemp) && cp -p "$DAEMON_JSON" "$_daemon_json_saved"
+out=$($M uninstall --runtime crun 2>&1)
+check_contains "uninstall reloads the engine and confirms" "$out" "its runtime list confirms the change"
+check "the engine no longer lists measured-crun" bash -c "! docker info --format '{{json .Runtimes}}' | grep -q measured-crun"
+out=$($M install --runtime crun 2>&1)
+check_contains "install reloads the engine and confirms" "$out" "its runtime list confirms the change"
+check "the engine lists measured-crun again" registered measured-crun
+out=$($M install 2>&1)
+check_contains "default install picks the runtimes that exist" "$out" "skipping kata-runtime"
+check "the engine lists measured-runc" registered measured-runc
+check "the engine lists measured-runsc" registered measured-runsc
+out=$($M list)
+check_contains "list shows measured-runc and its real runtime" "$(grep measured-runc <<<"$out")" "$(command -v runc)"
+check_contains "list says the engine lists it" "$(grep measured-runc <<<"$out")" "listed"
+out=$($M install --docker-config "$scratch/other.json" --runtime runc 2>&1)
+check_contains "a file the engine does not read is not reloaded" "$out" "not reloading: dockerd"
+tap_done

@@ -1,0 +1,104 @@
+# Helpers for integration tests that drive the real docker CLI against the real engine.
+# Requires: root, a running dockerd, the image measured/tools, the measured runtimes registered
+# (contrib/setup-debian.sh does all of it). A missing piece fails the test: it is never a skip.
+IMAGE=${MEASURED_TOOLS_IMAGE:-measured/tools}
+STORE=${MEASURED_STORE:-/var/lib/measured/samples.jsonl}
+STATE_DIR=${MEASURED_STATE_DIR:-/run/measured}
+
+require_engine() {
+  local why=""
+  [ "$(id -u)" = 0 ] || why="not root"
+  [ -z "$why" ] && ! docker info >/dev/null 2>&1 && why="no running dockerd"
+  [ -z "$why" ] && ! docker image inspect "$IMAGE" >/dev/null 2>&1 && why="image $IMAGE missing"
+  [ -z "$why" ] && ! docker info --format '{{json .Runtimes}}' | grep -q '"measured-runc"' &&
+    why="measured-runc is not registered"
+  if [ -n "$why" ]; then
+    echo "Bail out! integration environment: $why (run contrib/setup-debian.sh)"
+    exit 1
+  fi
+}
+
+# The records of a container id (one JSON object per line), waiting up to 10 s for at least
+# $2 (default 1) of them: the record is written by the runtime's delete, which Docker may run
+# just after the docker command returned.
+records_of() {
+  local id=$1 want=${2:-1} n
+  for _ in $(seq 100); do
+    n=$(grep -c "\"id\":\"$id\"" "$STORE" 2>/dev/null)
+    [ "${n:-0}" -ge "$want" ] && break
+    sleep 0.1
+  done
+  grep "\"id\":\"$id\"" "$STORE" 2>/dev/null
+}
+
+record_count() { records_of "$1" "${2:-1}" | wc -l; }
+
+full_id() { docker inspect -f '{{.Id}}' "$1"; }
+
+# Leaves no container of this test behind, whatever happened.
+cleanup_containers() { docker ps -aq --filter "label=measured-test=$1" | xargs -r docker rm -f >/dev/null 2>&1; }
+
+# Every record line must be a complete JSON object with the fields a report relies on.
+record_complete() {
+  jq -e 'select(.schema == 1 and (.id|type) == "string" and .outcome == "completed"
+                and (.calls.create.us|type) == "number" and (.calls.delete.us|type) == "number"
+                and (.runtime.path|type) == "string")' >/dev/null
+}
+
+# Registers a plain (unmeasured) runtime for comparison, for the rest of the test; the engine's
+# configuration is restored by restore_daemon_json (call it from the EXIT trap).
+DAEMON_JSON=/etc/docker/daemon.json
+_daemon_json_saved=""
+register_plain_runtime() { # name path [runtimeArgs...]
+  local name=$1 path=$2
+  shift 2
+  docker info --format '{{json .Runtimes}}' | jq -e --arg n "$name" 'has($n)' >/dev/null && return 0
+  if [ -z "$_daemon_json_saved" ]; then
+    _daemon_json_saved=$(mktemp)
+    cp -p "$DAEMON_JSON" "$_daemon_json_saved"
+  fi
+  local args
+  args=$(printf '%s\n' "$@" | jq -R . | jq -s 'map(select(. != ""))')
+  jq --arg n "$name" --arg p "$path" --argjson a "$args" \
+    '.runtimes[$n] = ({path: $p} + (if ($a|length) > 0 then {runtimeArgs: $a} else {} end))' \
+    "$DAEMON_JSON" >"$DAEMON_JSON.tmp" && mv "$DAEMON_JSON.tmp" "$DAEMON_JSON"
+  reload_engine_until "has(\"$name\")"
+}
+
+reload_engine_until() { # jq condition on the runtime list
+  kill -HUP "$(cat /var/run/docker.pid)"
+  for _ in $(seq 50); do
+    docker info --format '{{json .Runtimes}}' | jq -e "$1" >/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+restore_daemon_json() {
+  [ -n "$_daemon_json_saved" ] || return 0
+  cp -p "$_daemon_json_saved" "$DAEMON_JSON"
+  rm -f "$_daemon_json_saved"
+  _daemon_json_saved=""
+  kill -HUP "$(cat /var/run/docker.pid)"
+  sleep 1
+}
+
+# Installs a runtime table for the rest of the test; restore_table (from the EXIT trap) puts
+# back what was there (or nothing).
+TABLE=/etc/measured/measured.json
+_table_saved=""
+set_table() { # JSON text
+  mkdir -p "$(dirname "$TABLE")"
+  if [ -z "$_table_saved" ]; then
+    _table_saved=$(mktemp)
+    if [ -e "$TABLE" ]; then cp -p "$TABLE" "$_table_saved"; else echo absent >"$_table_saved"; fi
+  fi
+  printf '%s\n' "$1" >"$TABLE"
+}
+
+restore_table() {
+  [ -n "$_table_saved" ] || return 0
+  if [ "$(cat "$_table_saved")" = absent ]; then rm -f "$TABLE"; else cp -p "$_table_saved" "$TABLE"; fi
+  rm -f "$_table_saved"
+  _table_saved=""
+}

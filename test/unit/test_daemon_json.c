@@ -1,0 +1,250 @@
+/* daemon.json editing: keeps every key it does not own, is idempotent, refuses what it must not
+ * touch; and the file layer leaves a malformed file untouched. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h> /* after the headers it needs */
+
+#include "daemon_file.h"
+#include "daemon_json.h"
+#include "fileio.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static json *parse(const char *text)
+{
+  json *j = NULL;
+  assert_int_equal(json_parse(text, strlen(text), NULL, "daemon.json", &j, NULL), 0);
+  return j;
+}
+
+static char *dump(const json *j)
+{
+  char *s = NULL;
+  assert_int_equal(json_serialize(j, false, &s, NULL, NULL), 0);
+  return s;
+}
+
+static const char *user_config =
+    "{\"log-driver\":\"json-file\",\"log-opts\":{\"max-size\":\"10m\"},"
+    "\"runtimes\":{\"nvidia\":{\"path\":\"/usr/bin/nvidia-container-runtime\","
+    "\"runtimeArgs\":[]}},\"mtu\":1450.0,\"features\":{\"buildkit\":true}}";
+
+static void add_keeps_unknown_keys(void **state)
+{
+  (void)state;
+  json *doc = parse(user_config);
+  bool changed = false;
+  assert_int_equal(
+      daemon_json_add_runtime(doc, "measured-runc", "/usr/local/bin/measured-runc", &changed, NULL),
+      0);
+  assert_true(changed);
+  char *out = dump(doc);
+  assert_string_equal(out,
+                      "{\"log-driver\":\"json-file\",\"log-opts\":{\"max-size\":\"10m\"},"
+                      "\"runtimes\":{\"nvidia\":{\"path\":\"/usr/bin/nvidia-container-runtime\","
+                      "\"runtimeArgs\":[]},\"measured-runc\":{\"path\":\"/usr/local/bin/"
+                      "measured-runc\"}},\"mtu\":1450.0,\"features\":{\"buildkit\":true}}");
+  free(out);
+  json_free(doc);
+}
+
+static void add_is_idempotent(void **state)
+{
+  (void)state;
+  json *doc = parse("{}");
+  bool changed = false;
+  daemon_json_add_runtime(doc, "measured-runc", "/x/measured-runc", &changed, NULL);
+  char *first = dump(doc);
+  changed = false;
+  assert_int_equal(
+      daemon_json_add_runtime(doc, "measured-runc", "/x/measured-runc", &changed, NULL), 0);
+  assert_false(changed);
+  char *second = dump(doc);
+  assert_string_equal(first, second);
+  /* A moved binary updates the path only. */
+  assert_int_equal(
+      daemon_json_add_runtime(doc, "measured-runc", "/y/measured-runc", &changed, NULL), 0);
+  assert_true(changed);
+  free(first);
+  free(second);
+  json_free(doc);
+}
+
+static void default_runtime(void **state)
+{
+  (void)state;
+  json *doc = parse("{\"default-runtime\":\"runc\"}");
+  bool changed = false;
+  daemon_json_add_runtime(doc, "measured-runc", "/x/measured-runc", &changed, NULL);
+  daemon_json_set_default(doc, "measured-runc", &changed, NULL);
+  assert_string_equal(json_string(json_get(doc, "default-runtime")), "measured-runc");
+  changed = false;
+  assert_int_equal(daemon_json_remove_runtime(doc, "measured-runc", &changed, NULL), 0);
+  assert_true(changed);
+  assert_null(json_get(doc, "default-runtime")); /* back to the engine's own default */
+  char *out = dump(doc);
+  assert_string_equal(out, "{\"runtimes\":{}}");
+  free(out);
+  json_free(doc);
+}
+
+static void remove_only_own(void **state)
+{
+  (void)state;
+  json *doc = parse("{\"runtimes\":{\"measured-foo\":{\"path\":\"/opt/other-tool\"},"
+                    "\"measured-runc\":{\"path\":\"/usr/local/bin/measured-runc\"},"
+                    "\"runsc\":{\"path\":\"/usr/bin/runsc\"}},\"default-runtime\":\"runsc\"}");
+  bool changed = false;
+  merr *err = NULL;
+  assert_int_equal(daemon_json_remove_runtime(doc, "measured-foo", &changed, &err), -1);
+  assert_non_null(strstr(err->msg, "not written by measured"));
+  merr_free(err);
+  assert_false(changed);
+  assert_int_equal(daemon_json_remove_runtime(doc, "measured-runc", &changed, NULL), 0);
+  assert_int_equal(daemon_json_remove_runtime(doc, "measured-absent", &changed, NULL), 0);
+  char *out = dump(doc);
+  assert_string_equal(out,
+                      "{\"runtimes\":{\"measured-foo\":{\"path\":\"/opt/other-tool\"},"
+                      "\"runsc\":{\"path\":\"/usr/bin/runsc\"}},\"default-runtime\":\"runsc\"}");
+  free(out);
+  json_free(doc);
+}
+
+static void refuses_wrong_shapes(void **state)
+{
+  (void)state;
+  const char *bad[] = {"[]", "{\"runtimes\":[]}", "{\"runtimes\":{\"measured-runc\":\"x\"}}"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    json *doc = parse(bad[i]);
+    bool changed = false;
+    merr *err = NULL;
+    assert_int_equal(
+        daemon_json_add_runtime(doc, "measured-runc", "/x/measured-runc", &changed, &err), -1);
+    assert_false(changed);
+    merr_free(err);
+    json_free(doc);
+  }
+}
+
+static char tmpdir[64];
+
+static int make_tmpdir(void **state)
+{
+  (void)state;
+  strcpy(tmpdir, "/tmp/measured-test-XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+  (void)state;
+  return remove_tree_at(AT_FDCWD, tmpdir, NULL);
+}
+
+static void write_text(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+}
+
+static int count_backups(void)
+{
+  DIR *d = opendir(tmpdir);
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)))
+    n += strstr(de->d_name, ".measured-backup-") != NULL;
+  closedir(d);
+  return n;
+}
+
+static void file_malformed_is_refused(void **state)
+{
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/malformed.json", tmpdir);
+  write_text(path, "{\n  \"a\": 1,\n  oops\n}\n");
+  struct daemon_file f;
+  merr *err = NULL;
+  assert_int_equal(daemon_file_load(path, &f, &err), -1);
+  assert_non_null(strstr(err->msg, "line 3, column 3"));
+  assert_non_null(strstr(err->msg, path));
+  merr_free(err);
+  daemon_file_clear(&f);
+}
+
+static void file_save_backs_up_atomically(void **state)
+{
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/daemon.json", tmpdir);
+  const char *original = "{\"debug\": true}\n";
+  write_text(path, original);
+  chmod(path, 0600);
+  struct daemon_file f;
+  assert_int_equal(daemon_file_load(path, &f, NULL), 0);
+  bool changed = false;
+  daemon_json_add_runtime(f.doc, "measured-runc", "/x/measured-runc", &changed, NULL);
+  char *backup = NULL;
+  assert_int_equal(daemon_file_save(&f, &backup, NULL), 0);
+  assert_non_null(backup);
+  assert_int_equal(count_backups(), 1);
+  /* The backup holds the old bytes exactly; the new file keeps the old mode. */
+  char buf[256] = "";
+  FILE *b = fopen(backup, "r");
+  size_t n = fread(buf, 1, sizeof buf - 1, b);
+  fclose(b);
+  buf[n] = '\0';
+  assert_string_equal(buf, original);
+  struct stat st;
+  stat(path, &st);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  struct daemon_file again;
+  assert_int_equal(daemon_file_load(path, &again, NULL), 0);
+  assert_non_null(json_get(json_get(again.doc, "runtimes"), "measured-runc"));
+  daemon_file_clear(&again);
+  daemon_file_clear(&f);
+  free(backup);
+}
+
+static void file_missing_and_empty(void **state)
+{
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/absent.json", tmpdir);
+  struct daemon_file f;
+  assert_int_equal(daemon_file_load(path, &f, NULL), 0);
+  assert_false(f.existed);
+  assert_int_equal(f.doc->n, 0);
+  daemon_file_clear(&f);
+  snprintf(path, sizeof path, "%s/empty.json", tmpdir);
+  write_text(path, " \n");
+  assert_int_equal(daemon_file_load(path, &f, NULL), 0);
+  assert_true(f.existed);
+  daemon_file_clear(&f);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(add_keeps_unknown_keys),
+      cmocka_unit_test(add_is_idempotent),
+      cmocka_unit_test(default_runtime),
+      cmocka_unit_test(remove_only_own),
+      cmocka_unit_test(refuses_wrong_shapes),
+      cmocka_unit_test(file_malformed_is_refused),
+      cmocka_unit_test(file_save_backs_up_atomically),
+      cmocka_unit_test(file_missing_and_empty),
+  };
+  return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
