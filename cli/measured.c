@@ -1,6 +1,8 @@
 /* measured: the user's command. */
 #include "commands.h"
 
+int cmd_discover(int argc, char **argv);
+
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@ static const struct command {
     {"install", cmd_install, "register the measured runtimes with the Docker engine"},
     {"uninstall", cmd_uninstall, "remove measured's runtime entries from the engine"},
     {"list", cmd_list, "show the registered measured runtimes and their real runtimes"},
+    {"discover", cmd_discover, "print the network path of a running container"},
 };
 
 static void usage(FILE *out)

@@ -168,6 +168,8 @@ static void object_add(json *obj, char *key, json *v)
 
 json *json_clone(const json *j)
 {
+  if (j == NULL)
+    return json_new(JSON_NULL);
   json *c = json_new(j->type);
   if (j->text) {
     c->text = xmalloc(j->len + 1);

@@ -67,7 +67,7 @@ json *json_new_int(int64_t v);
 json *json_new_uint(uint64_t v);
 json *json_new_double(double v); /* non-finite values become null */
 json *json_new_bool(bool v);
-json *json_clone(const json *j);
+json *json_clone(const json *j); /* NULL gives a JSON null */
 
 /* Members. json_get returns the last member with that key (as Go's encoding/json does). */
 json *json_get(const json *obj, const char *key);

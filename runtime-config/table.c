@@ -84,6 +84,7 @@ static struct runtime_table *table_with_builtins(const char *source)
   t->source = xstrdup(source);
   t->store = xstrdup(MEASURED_DEFAULT_STORE);
   t->state_dir = xstrdup(MEASURED_DEFAULT_STATE_DIR);
+  t->sample_interval_ms = MEASURED_DEFAULT_SAMPLE_INTERVAL_MS;
   for (size_t i = 0; i < sizeof builtin_runtimes / sizeof builtin_runtimes[0]; i++) {
     struct runtime_entry *e = entry_slot(t, builtin_runtimes[i].name);
     e->name = xstrdup(builtin_runtimes[i].name);
@@ -104,6 +105,17 @@ static int want_abs_path(const json *v, const char *what, const char *key, char 
     return merr_set(err, 0, "%s: \"%s\" must be an absolute path", what, key);
   free(*out);
   *out = xstrdup(s);
+  return 0;
+}
+
+static int want_interval(const json *v, const char *what, int *out, merr **err)
+{
+  int64_t ms;
+  if (!json_int64(v, &ms) || ms < MEASURED_MIN_SAMPLE_INTERVAL_MS ||
+      ms > MEASURED_MAX_SAMPLE_INTERVAL_MS)
+    return merr_set(err, 0, "%s: \"sample_interval_ms\" must be an integer from %d to %d", what,
+                    MEASURED_MIN_SAMPLE_INTERVAL_MS, MEASURED_MAX_SAMPLE_INTERVAL_MS);
+  *out = (int)ms;
   return 0;
 }
 
@@ -149,6 +161,9 @@ static int parse_entry(const char *name, const json *v, const char *what, struct
     } else if (strcmp(key, "store") == 0) {
       if (want_abs_path(val, what, "store", &e->store, err) < 0)
         return -1;
+    } else if (strcmp(key, "sample_interval_ms") == 0) {
+      if (want_interval(val, what, &e->sample_interval_ms, err) < 0)
+        return -1;
     } else {
       return merr_set(err, 0, "%s: runtimes.%s: unknown key \"%s\"", what, name, key);
     }
@@ -187,6 +202,8 @@ int runtime_table_parse(const char *buf, size_t len, const char *what, struct ru
       ret = want_abs_path(doc->items[i], what, "state_dir", &t->state_dir, err);
     else if (strcmp(key, "runtimes") == 0)
       ret = parse_runtimes(doc->items[i], what, t, err);
+    else if (strcmp(key, "sample_interval_ms") == 0)
+      ret = want_interval(doc->items[i], what, &t->sample_interval_ms, err);
     else
       ret = merr_set(err, 0, "%s: unknown key \"%s\"", what, key);
   }
@@ -226,6 +243,11 @@ const struct runtime_entry *runtime_table_find(const struct runtime_table *t, co
 const char *runtime_entry_store(const struct runtime_table *t, const struct runtime_entry *e)
 {
   return e->store ? e->store : t->store;
+}
+
+int runtime_entry_sample_interval_ms(const struct runtime_table *t, const struct runtime_entry *e)
+{
+  return e->sample_interval_ms ? e->sample_interval_ms : t->sample_interval_ms;
 }
 
 static bool is_executable_file(const char *path)

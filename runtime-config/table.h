@@ -6,6 +6,7 @@
  *   {
  *     "store": "/var/lib/measured/samples.jsonl",      optional
  *     "state_dir": "/run/measured",                    optional
+ *     "sample_interval_ms": 1000,                      optional, also per runtime
  *     "runtimes": {
  *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"}
  *     }
@@ -23,13 +24,17 @@
 #define MEASURED_DEFAULT_CONFIG "/etc/measured/measured.json"
 #define MEASURED_DEFAULT_STORE "/var/lib/measured/samples.jsonl"
 #define MEASURED_DEFAULT_STATE_DIR "/run/measured"
+#define MEASURED_DEFAULT_SAMPLE_INTERVAL_MS 1000
+#define MEASURED_MIN_SAMPLE_INTERVAL_MS 10
+#define MEASURED_MAX_SAMPLE_INTERVAL_MS 3600000
 
 struct runtime_entry {
   char *name;  /* what follows "measured-" */
   char *path;  /* absolute path, or a name searched in PATH */
   char **args; /* extra global arguments put before the caller's */
   size_t nargs;
-  char *store; /* NULL: the table's store */
+  char *store;            /* NULL: the table's store */
+  int sample_interval_ms; /* 0: the table's */
   bool builtin;
 };
 
@@ -37,6 +42,7 @@ struct runtime_table {
   char *source; /* the file read, or "built-in defaults" */
   char *store;
   char *state_dir;
+  int sample_interval_ms; /* network counter sampling interval */
   struct runtime_entry *entries;
   size_t n;
 };
@@ -53,6 +59,7 @@ void runtime_table_free(struct runtime_table *t);
 
 const struct runtime_entry *runtime_table_find(const struct runtime_table *t, const char *name);
 const char *runtime_entry_store(const struct runtime_table *t, const struct runtime_entry *e);
+int runtime_entry_sample_interval_ms(const struct runtime_table *t, const struct runtime_entry *e);
 
 /* A runtime name is 1-64 of [a-z0-9._-], starting with a letter or digit, and not "wrapper"
  * (the name of the binary behind the links). */

@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include "hostctx.h"
 #include "monitor.h"
+#include "netns.h"
 #include "record.h"
 #include "spec.h"
 #include "state.h"
@@ -138,16 +139,23 @@ static void resolve_host_netns(json *summary)
     json_set(ns, "mode", json_new_string("host"));
 }
 
-static void add_spec_details(const struct call_ctx *c, json *ev, json *missed)
+static json *load_config(const struct call_ctx *c, json *missed)
 {
-  cleanup_json json *config = NULL;
+  json *config = NULL;
   merr *err = NULL;
   if (spec_load(c->call->bundle, &config, &err) < 0) {
     cleanup_free char *m = xasprintf("container details: %s", merr_msg(err));
     json_append(missed, json_new_text(m));
     merr_free(err);
-    return;
+    return NULL;
   }
+  return config;
+}
+
+static void add_spec_details(const json *config, json *ev, json *missed)
+{
+  if (config == NULL)
+    return;
   json *summary = spec_container_summary(config);
   resolve_host_netns(summary);
   json_set(ev, "container", summary);
@@ -162,7 +170,42 @@ static void add_spec_details(const struct call_ctx *c, json *ev, json *missed)
   }
 }
 
-static json *create_event(const struct call_ctx *c, const char *version, json *missed)
+/* The container's network namespace: the one its init lives in (what it really uses), else
+ * the path the spec names. */
+static int open_container_netns(const json *config, pid_t pid, char **why)
+{
+  merr *err = NULL;
+  int fd = pid > 0 ? netns_open_pid(pid, &err) : -1;
+  const json *nss = json_get_path(config, (const char *const[]){"linux", "namespaces", NULL});
+  for (size_t i = 0; fd < 0 && json_is(nss, JSON_ARRAY) && i < nss->n; i++) {
+    const char *type = json_string(json_get(nss->items[i], "type"));
+    const char *path = json_string(json_get(nss->items[i], "path"));
+    if (type && strcmp(type, "network") == 0 && path && path[0] == '/') {
+      merr_freep(&err);
+      fd = netns_open_path(path, &err);
+    }
+  }
+  if (fd < 0)
+    *why =
+        xasprintf("no network namespace to watch (%s)", err ? merr_msg(err) : "init pid unknown");
+  merr_free(err);
+  return fd;
+}
+
+/* The table's interval, or MEASURED_SAMPLE_INTERVAL_MS from the container's environment. */
+static int64_t sample_interval_ms(const struct call_ctx *c, const json *config)
+{
+  const char *env = spec_env(config, "MEASURED_SAMPLE_INTERVAL_MS");
+  char *end = NULL;
+  long v = env ? strtol(env, &end, 10) : 0;
+  if (env && *end == '\0' && v >= MEASURED_MIN_SAMPLE_INTERVAL_MS &&
+      v <= MEASURED_MAX_SAMPLE_INTERVAL_MS)
+    return v;
+  return runtime_entry_sample_interval_ms(c->table, c->entry);
+}
+
+static json *create_event(const struct call_ctx *c, const json *config, const char *version,
+                          json *missed)
 {
   json *ev = call_event(c);
   json *rt = json_new(JSON_OBJECT);
@@ -172,7 +215,7 @@ static json *create_event(const struct call_ctx *c, const char *version, json *m
     json_set(rt, "version", json_new_text(version));
   json_set(ev, "runtime", rt);
   json_set(ev, "host", host_identity());
-  add_spec_details(c, ev, missed);
+  add_spec_details(config, ev, missed);
   return ev;
 }
 
@@ -189,7 +232,8 @@ static int after_failed_create(const struct call_ctx *c, int rootfd)
 {
   cleanup_json json *missed = json_new(JSON_ARRAY);
   cleanup_free char *version = version_cached(rootfd, c->entry->name, c->real_path);
-  cleanup_json json *ev = create_event(c, version, missed);
+  cleanup_json json *config = load_config(c, missed);
+  cleanup_json json *ev = create_event(c, config, version, missed);
   json_set(ev, "missed", json_clone(missed));
   finish_event(c, ev);
   cleanup_json json *rec = record_build_create_failed(c->call->id, ev);
@@ -227,7 +271,8 @@ static int after_create(const struct call_ctx *c)
                  c->call->id);
   cleanup_json json *missed = json_new(JSON_ARRAY);
   cleanup_free char *version = version_cached(rootfd, c->entry->name, c->real_path);
-  cleanup_json json *ev = create_event(c, version, missed);
+  cleanup_json json *config = load_config(c, missed);
+  cleanup_json json *ev = create_event(c, config, version, missed);
   pid_t pid = init_pid(c, missed);
   json_set(ev, "pid", json_new_int(pid));
   json_set(ev, "missed", json_clone(missed));
@@ -237,12 +282,19 @@ static int after_create(const struct call_ctx *c)
     merr_free(err);
     return -1;
   }
+  cleanup_free char *netns_why = NULL;
   struct monitor_config mc = {.rootfd = rootfd,
                               .dirfd = dirfd,
                               .init_pid = pid,
+                              .netns_fd = open_container_netns(config, pid, &netns_why),
+                              .interval_us = sample_interval_ms(c, config) * 1000LL,
                               .runtime_name = c->entry->name,
                               .runtime_path = version ? NULL : c->real_path};
-  if (monitor_start(&mc, &err) < 0) {
+  mc.netns_why = netns_why;
+  int started = monitor_start(&mc, &err);
+  if (mc.netns_fd >= 0)
+    close(mc.netns_fd); /* the monitor has its own */
+  if (started < 0) {
     warn(c, "exit status will not be recorded", err);
     merr_free(err);
   }
@@ -269,6 +321,14 @@ static int append_call_event(const struct call_ctx *c, json *extra_context)
     merr_free(err);
     return silent ? 0 : -1;
   }
+  /* A monitor that already finished (the container lived a few milliseconds) left net.json:
+   * not waking it is no loss. */
+  if (c->call->sub == OCI_SUB_START && rc_of(&c->run) == 0 && monitor_wake(dirfd, &err) < 0 &&
+      faccessat(dirfd, "net.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+    cleanup_free char *m = xasprintf("network counters: %s", merr_msg(err));
+    json_set(ev, "missed", json_new_text(m));
+    merr_freep(&err);
+  }
   finish_event(c, ev);
   if (state_append_event(dirfd, ev, &err) < 0) {
     warn(c, "call not recorded", err);
@@ -290,6 +350,24 @@ static void keep_unstored(const struct call_ctx *c, int rootfd, int dirfd, const
   if (json_serialize(rec, false, &text, &len, NULL) == 0 &&
       write_file_atomic_at(dirfd, "record.json", text, len, 0600, NULL) == 0)
     renameat(rootfd, claimed, rootfd, aside);
+}
+
+/* The sampler's summary (written by the monitor, our own file, parsed strictly all the same). */
+static json *read_net_summary(int dirfd, json *missed)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  merr *err = NULL;
+  json *net = NULL;
+  if (read_file_at(dirfd, "net.json", STATE_MAX_EVENTS_BYTES, &text, &len, &err) == 0 &&
+      json_parse(text, len, NULL, "net.json", &net, &err) == 0)
+    return net;
+  if (!merr_is(err, ENOENT)) {
+    cleanup_free char *m = xasprintf("network counters: %s", merr_msg(err));
+    json_append(missed, json_new_text(m));
+  }
+  merr_free(err);
+  return NULL;
 }
 
 static int after_delete(const struct call_ctx *c)
@@ -318,6 +396,7 @@ static int after_delete(const struct call_ctx *c)
     merr_freep(&err);
     events = json_new(JSON_ARRAY);
   }
+  cleanup_json json *net = read_net_summary(dirfd, missed);
   cleanup_json json *context = host_load();
   struct delete_info del = {.begin_mono_us = c->run.start_us,
                             .real_ns = real_ns(),
@@ -325,7 +404,7 @@ static int after_delete(const struct call_ctx *c)
                             .overhead_us = overhead_now(c),
                             .rc = 0,
                             .context = context};
-  cleanup_json json *rec = record_build(c->call->id, events, bad, &del, missed);
+  cleanup_json json *rec = record_build(c->call->id, events, bad, &del, net, missed);
   if (store_record(c, rec, &err) < 0) {
     warn(c, "record not written to the store (kept in the state directory)", err);
     merr_free(err);

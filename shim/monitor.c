@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "procexit.h"
+#include "sampler.h"
 #include "state.h"
 #include "version.h"
 #include "xalloc.h"
@@ -13,30 +14,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#define WAKE_FIFO "wake"
+enum { EXIT_EVENT_WAIT_MS = 200 };
+#define WAKE_START 's'
+
 struct watch {
   int pidfd;      /* the init, -1 when not watched */
   int nl;         /* process events socket, -1 when unavailable */
   int lockfd;     /* held until the exit is recorded */
+  int wakefd;     /* the FIFO start writes to */
   char *nl_error; /* why nl is unavailable */
 };
 
-static json *event_now(const char *name)
-{
-  json *ev = json_new(JSON_OBJECT);
-  json_set(ev, "ev", json_new_string(name));
-  json_set(ev, "mono_us", json_new_int(mono_us()));
-  json_set(ev, "real_ns", json_new_int(real_ns()));
-  return ev;
-}
-
 static void write_exit_event(int dirfd, bool known, int status, const char *unknown_reason)
 {
-  cleanup_json json *ev = event_now("exit");
+  cleanup_json json *ev = state_event("exit");
   if (!known) {
     json_set(ev, "unknown", json_new_text(unknown_reason));
   } else if (WIFSIGNALED(status)) {
@@ -51,7 +49,7 @@ static void version_helper(int rootfd, int dirfd, const char *name, const char *
 {
   struct sigaction dfl = {.sa_handler = SIG_DFL};
   sigaction(SIGCHLD, &dfl, NULL);
-  cleanup_json json *ev = event_now("version");
+  cleanup_json json *ev = state_event("version");
   char *version = NULL;
   merr *err = NULL;
   if (version_query(rootfd, name, path, &version, &err) == 0)
@@ -90,7 +88,7 @@ static void detach_process(const struct monitor_config *cfg, const struct watch 
     dup2(null, STDOUT_FILENO);
     dup2(null, STDERR_FILENO);
   }
-  int keep[] = {cfg->rootfd, cfg->dirfd, w->pidfd, w->nl, w->lockfd};
+  int keep[] = {cfg->rootfd, cfg->dirfd, cfg->netns_fd, w->pidfd, w->nl, w->lockfd, w->wakefd};
   qsort(keep, sizeof keep / sizeof keep[0], sizeof keep[0], cmp_int);
   close_all_except(keep, sizeof keep / sizeof keep[0]);
   struct sigaction ign = {.sa_handler = SIG_IGN};
@@ -100,23 +98,48 @@ static void detach_process(const struct monitor_config *cfg, const struct watch 
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void watch_exit(const struct monitor_config *cfg, struct watch *w)
+/* Reads what start wrote; true when it said the container started. */
+static bool drain_wake(int fd)
+{
+  char buf[64];
+  bool started = false;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    started = started || memchr(buf, WAKE_START, (size_t)n) != NULL;
+  return started;
+}
+
+/* Runs until the init exits: samples, wakes, and the exit status. */
+static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct sampler *s)
 {
   int status = 0;
   bool known = false;
-  struct pollfd p[2] = {{.fd = w->pidfd, .events = POLLIN}, {.fd = w->nl, .events = POLLIN}};
+  enum { P_PID, P_WAKE, P_NL };
+  struct pollfd p[3] = {{.fd = w->pidfd, .events = POLLIN},
+                        {.fd = w->wakefd, .events = POLLIN},
+                        {.fd = w->nl, .events = POLLIN}};
   for (;;) {
-    int r = poll(p, w->nl >= 0 ? 2 : 1, -1);
+    int r = poll(p, 3, sampler_timeout_ms(s));
     if (r < 0 && errno != EINTR)
       break;
-    if (w->nl >= 0 && !known && procexit_poll(w->nl, cfg->init_pid, &status) == 1)
+    if (r > 0 && (p[P_NL].revents & POLLIN) && !known &&
+        procexit_poll(w->nl, cfg->init_pid, &status) == 1)
       known = true;
-    if (p[0].revents)
+    if (r > 0 && (p[P_WAKE].revents & POLLIN) && drain_wake(w->wakefd))
+      sampler_start(s);
+    if (r > 0 && p[P_PID].revents)
       break;
+    sampler_tick(s);
   }
-  /* The exit event is queued before the pidfd becomes readable: one last look. */
-  if (w->nl >= 0 && !known && procexit_poll(w->nl, cfg->init_pid, &status) == 1)
+  /* The kernel wakes pidfd waiters before it sends the connector's exit event: give it a
+   * moment (bounded) to arrive. */
+  if (w->nl >= 0 && !known && procexit_wait(w->nl, cfg->init_pid, &status, EXIT_EVENT_WAIT_MS) == 1)
     known = true;
+  /* A container that lives a few milliseconds may be gone before its start's wake was read:
+   * its namespace is still ours to read (we hold it), so it still gets its counters. */
+  if (drain_wake(w->wakefd))
+    sampler_start(s);
+  sampler_finish(s);
   cleanup_free char *reason =
       known ? NULL
             : xasprintf("exit status not observed (%s)",
@@ -132,17 +155,32 @@ static void monitor_main(const struct monitor_config *cfg, struct watch *w)
     if (helper == 0)
       version_helper(cfg->rootfd, cfg->dirfd, cfg->runtime_name, cfg->runtime_path);
   }
+  int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  struct sampler s;
+  sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us);
   if (w->pidfd >= 0) {
-    watch_exit(cfg, w);
+    watch_exit(cfg, w, &s);
     flock(w->lockfd, LOCK_UN);
+  } else {
+    sampler_finish(&s); /* without the init's pid, there is no telling when it ends */
   }
+  sampler_close(&s);
   procexit_close(w->nl);
   _exit(0);
 }
 
+static int open_wake_fifo(int dirfd)
+{
+  if (mkfifoat(dirfd, WAKE_FIFO, 0600) < 0 && errno != EEXIST)
+    return -1;
+  /* O_RDWR: the monitor's end never sees end-of-file when a writer goes away. */
+  return openat(dirfd, WAKE_FIFO, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+}
+
 static void watch_setup(const struct monitor_config *cfg, struct watch *w)
 {
-  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1};
+  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1, .wakefd = -1};
+  w->wakefd = open_wake_fifo(cfg->dirfd);
   if (cfg->init_pid <= 0) {
     write_exit_event(cfg->dirfd, false, 0, "the container's init pid is unknown");
     return;
@@ -167,12 +205,10 @@ static void watch_setup(const struct monitor_config *cfg, struct watch *w)
 
 static void watch_release(struct watch *w)
 {
-  if (w->pidfd >= 0)
-    close(w->pidfd);
-  if (w->nl >= 0)
-    close(w->nl); /* the monitor keeps its copy subscribed */
-  if (w->lockfd >= 0)
-    close(w->lockfd);
+  int fds[] = {w->pidfd, w->nl, w->lockfd, w->wakefd};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    if (fds[i] >= 0)
+      close(fds[i]); /* the monitor keeps its own copies */
   free(w->nl_error);
 }
 
@@ -180,10 +216,6 @@ int monitor_start(const struct monitor_config *cfg, merr **err)
 {
   struct watch w;
   watch_setup(cfg, &w);
-  if (w.pidfd < 0 && cfg->runtime_path == NULL) {
-    watch_release(&w);
-    return 0;
-  }
   pid_t child = fork();
   if (child < 0) {
     watch_release(&w);
@@ -201,6 +233,20 @@ int monitor_start(const struct monitor_config *cfg, merr **err)
   watch_release(&w);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return merr_set(err, 0, "the monitor process could not be started");
+  return 0;
+}
+
+int monitor_wake(int dirfd, merr **err)
+{
+  cleanup_close int fd = openat(dirfd, WAKE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return merr_set(err, errno == ENXIO ? ESRCH : errno, "wake the monitor");
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+    return merr_set(err, EINVAL, "wake the monitor: not a FIFO");
+  char c = WAKE_START;
+  if (write(fd, &c, 1) != 1)
+    return merr_set(err, errno, "wake the monitor");
   return 0;
 }
 

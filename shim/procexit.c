@@ -6,9 +6,11 @@
 #include <linux/connector.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Offsets of fields in a datagram: netlink header, connector header, then the event. */
@@ -99,6 +101,23 @@ int procexit_poll(int fd, pid_t pid, int *wait_status)
       return 0; /* EAGAIN: nothing more; ENOBUFS cannot drop ours as only ours pass the filter */
     if (procexit_parse(buf, (size_t)n, pid, wait_status))
       return 1;
+  }
+}
+
+int procexit_wait(int fd, pid_t pid, int *wait_status, int timeout_ms)
+{
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    if (procexit_poll(fd, pid, wait_status) == 1)
+      return 1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (waited >= timeout_ms)
+      return 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    poll(&p, 1, (int)(timeout_ms - waited));
   }
 }
 

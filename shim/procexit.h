@@ -18,6 +18,10 @@ int procexit_open(pid_t pid, merr **err);
  * it) once the exit of pid was seen, 0 when not (yet). */
 int procexit_poll(int fd, pid_t pid, int *wait_status);
 
+/* Waits up to timeout_ms for the exit event of pid. Needed after the pidfd says the process is
+ * gone: the kernel notifies pidfd waiters before it sends the connector's exit event. */
+int procexit_wait(int fd, pid_t pid, int *wait_status, int timeout_ms);
+
 /* Finds the exit of pid in a received datagram; exposed for tests. */
 bool procexit_parse(const void *buf, size_t len, pid_t pid, int *wait_status);
 

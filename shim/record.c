@@ -100,8 +100,24 @@ static json *runtime_info(const json *create, const json *version_ev, json *miss
 
 struct lifecycle_events {
   const json *create, *start, *exit, *version;
+  const json *net_create, *net_start, *net_last; /* discoveries */
+  unsigned net_changes;
   json *execs, *kills;
 };
+
+static void sort_net_event(const json *ev, struct lifecycle_events *le)
+{
+  const char *phase = json_string(json_get(ev, "phase"));
+  if (!json_is(json_get(ev, "topology"), JSON_OBJECT) || phase == NULL)
+    return;
+  if (strcmp(phase, "create") == 0 && !le->net_create)
+    le->net_create = ev;
+  else if (strcmp(phase, "start") == 0 && !le->net_start)
+    le->net_start = ev;
+  else if (strcmp(phase, "change") == 0)
+    le->net_changes++;
+  le->net_last = ev;
+}
 
 static void sort_events(const json *events, struct lifecycle_events *le)
 {
@@ -121,11 +137,95 @@ static void sort_events(const json *events, struct lifecycle_events *le)
       le->exit = ev;
     else if (strcmp(name, "version") == 0 && !le->version)
       le->version = ev;
+    else if (strcmp(name, "net") == 0)
+      sort_net_event(ev, le);
     else if (strcmp(name, "exec") == 0)
       json_append(le->execs, call_from_event(ev));
     else if (strcmp(name, "kill") == 0)
       json_append(le->kills, call_from_event(ev));
   }
+}
+
+/* {"driver":..,"paths":[texts],"us":..} of one discovery event. */
+static json *discovery_brief(const json *ev)
+{
+  if (ev == NULL)
+    return json_new(JSON_NULL);
+  const json *topo = json_get(ev, "topology");
+  json *o = json_new(JSON_OBJECT);
+  const json *driver = json_get(topo, "driver");
+  json_set(o, "driver", driver ? json_clone(driver) : json_new(JSON_NULL));
+  json *paths = json_new(JSON_ARRAY);
+  const json *ps = json_get(topo, "paths");
+  for (size_t i = 0; json_is(ps, JSON_ARRAY) && i < ps->n; i++) {
+    const json *text = json_get(ps->items[i], "text");
+    if (json_string(text))
+      json_append(paths, json_clone(text));
+  }
+  json_set(o, "paths", paths);
+  int64_t us = event_int(ev, "discovery_us", -1);
+  json_set(o, "us", us >= 0 ? json_new_int(us) : json_new(JSON_NULL));
+  return o;
+}
+
+static void merge_net_missed(const json *net, json *missed)
+{
+  const json *m = json_get(net, "missed");
+  for (size_t i = 0; json_is(m, JSON_ARRAY) && i < m->n && i < 32; i++) {
+    const char *s = json_string(m->items[i]);
+    if (s) {
+      cleanup_free char *text = xasprintf("network: %s", s);
+      add_missed(missed, text);
+    }
+  }
+}
+
+static json *network_section(const struct lifecycle_events *le, const json *net, bool host_mode,
+                             json *missed)
+{
+  json *o = json_new(JSON_OBJECT);
+  const json *topo = json_get(le->net_last, "topology");
+  const json *driver = json_get(topo, "driver");
+  json_set(o, "driver",
+           host_mode ? json_new_string("host")
+           : driver  ? json_clone(driver)
+                     : json_new(JSON_NULL));
+  json *brief = discovery_brief(le->net_last);
+  json_set(o, "paths", json_clone(json_get(brief, "paths")));
+  json_free(brief);
+  json *disc = json_new(JSON_OBJECT);
+  json_set(disc, "create", discovery_brief(le->net_create));
+  json_set(disc, "start", discovery_brief(le->net_start));
+  json_set(disc, "changes", json_new_int(le->net_changes));
+  json_set(o, "discovery", disc);
+  json_set(o, "topology", topo ? json_clone(topo) : json_new(JSON_NULL));
+  if (net == NULL) {
+    json_set(o, "counters", json_new(JSON_NULL));
+    add_missed(missed, "network counters: the monitor left no summary");
+    return o;
+  }
+  const json *counters = json_get(net, "counters");
+  json_set(o, "counters",
+           json_is(counters, JSON_OBJECT) ? json_clone(counters) : json_new(JSON_NULL));
+  const json *why = json_get(net, "why");
+  if (json_string(why))
+    json_set(o, "why", json_clone(why));
+  json *sampler = json_is(json_get(net, "sampler"), JSON_OBJECT)
+                      ? json_clone(json_get(net, "sampler"))
+                      : json_new(JSON_OBJECT);
+  const json *interval = json_get(net, "interval_ms");
+  if (interval)
+    json_set(sampler, "interval_ms", json_clone(interval));
+  json_set(o, "sampler", sampler);
+  merge_net_missed(net, missed);
+  return o;
+}
+
+static bool container_in_host_netns(const json *create)
+{
+  const char *mode =
+      json_string(json_get_path(create, (const char *const[]){"container", "netns", "mode", NULL}));
+  return mode && strcmp(mode, "host") == 0;
 }
 
 static void add_identity(json *rec, const char *id, const json *create, const char *outcome)
@@ -149,7 +249,7 @@ static void add_create_details(json *rec, const json *create, json *missed)
 }
 
 json *record_build(const char *id, const json *events, unsigned bad_event_lines,
-                   const struct delete_info *del, const json *missed_in)
+                   const struct delete_info *del, const json *net, const json *missed_in)
 {
   struct lifecycle_events le;
   sort_events(events, &le);
@@ -177,6 +277,11 @@ json *record_build(const char *id, const json *events, unsigned bad_event_lines,
                : json_new(JSON_NULL));
   json_set(rec, "exit",
            le.start || le.exit ? exit_from_event(le.exit, missed) : json_new(JSON_NULL));
+
+  json_set(rec, "network", network_section(&le, net, container_in_host_netns(le.create), missed));
+  const char *start_missed = json_string(json_get(le.start, "missed"));
+  if (start_missed)
+    add_missed(missed, start_missed);
 
   json *ctx = json_new(JSON_OBJECT);
   const json *start_ctx = json_get(le.start, "context");

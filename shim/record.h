@@ -18,10 +18,11 @@ struct delete_info {
   json *context; /* host load at delete (borrowed) */
 };
 
-/* Builds the record of a completed lifecycle. `missed` (borrowed, strings) lists what the
- * caller already knows it could not measure. */
+/* Builds the record of a completed lifecycle. `net` is the sampler's summary (net.json, NULL
+ * when there is none); `missed` (borrowed, strings) lists what the caller already knows it could
+ * not measure. */
 json *record_build(const char *id, const json *events, unsigned bad_event_lines,
-                   const struct delete_info *del, const json *missed);
+                   const struct delete_info *del, const json *net, const json *missed);
 
 /* The record of a lifecycle that ended at a failed create (no state was kept). */
 json *record_build_create_failed(const char *id, const json *create_event);

@@ -84,6 +84,19 @@ json *spec_container_summary(const json *config)
   return o;
 }
 
+const char *spec_env(const json *config, const char *name)
+{
+  const json *env = json_get_path(config, (const char *const[]){"process", "env", NULL});
+  size_t n = strlen(name);
+  const char *found = NULL;
+  for (size_t i = 0; json_is(env, JSON_ARRAY) && i < env->n; i++) {
+    const char *e = json_string(env->items[i]);
+    if (e && strncmp(e, name, n) == 0 && e[n] == '=')
+      found = e + n + 1;
+  }
+  return found;
+}
+
 static bool label_key_valid(const char *k, size_t n)
 {
   if (n == 0 || n > SPEC_MAX_LABEL_KEY)

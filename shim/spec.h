@@ -24,6 +24,9 @@ int spec_load(const char *bundle, json **config, merr **err);
  * Args beyond SPEC_MAX_ARGS, or longer than SPEC_MAX_ARG_BYTES, are cut and flagged. */
 json *spec_container_summary(const json *config);
 
+/* The value of variable `name` in process.env (the last one set), NULL when absent. */
+const char *spec_env(const json *config, const char *name);
+
 /* The labels set with MEASURED_LABEL_<KEY>=<value> in process.env, as {"KEY":"value"}; keys of
  * [A-Za-z0-9_.-] only; malformed or excess entries are counted in *rejected. */
 json *spec_labels(const json *config, unsigned *rejected);

@@ -1,5 +1,6 @@
 #include "state.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "fileio.h"
 #include "xalloc.h"
 
@@ -50,6 +51,15 @@ int state_create(int rootfd, const char *id, bool *stale, merr **err)
 int state_open(int rootfd, const char *id, merr **err)
 {
   return open_dir_at(rootfd, id, err);
+}
+
+json *state_event(const char *name)
+{
+  json *ev = json_new(JSON_OBJECT);
+  json_set(ev, "ev", json_new_string(name));
+  json_set(ev, "mono_us", json_new_int(mono_us()));
+  json_set(ev, "real_ns", json_new_int(real_ns()));
+  return ev;
 }
 
 int state_append_event(int dirfd, const json *event, merr **err)

@@ -29,6 +29,9 @@ int state_create(int rootfd, const char *id, bool *stale, merr **err);
 /* Opens <id>/; fails with ENOENT when this lifecycle has no state. */
 int state_open(int rootfd, const char *id, merr **err);
 
+/* A new event object {"ev": name, "mono_us": now, "real_ns": now}. */
+json *state_event(const char *name);
+
 /* Appends one event (a JSON object) as a line of <dir>/events. */
 int state_append_event(int dirfd, const json *event, merr **err);
 

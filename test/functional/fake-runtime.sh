@@ -4,6 +4,7 @@
 #   FAKE_DIR      where to record calls (calls.log) and keep the "container" pid
 #   FAKE_EXIT     exit with this status            FAKE_SIGNAL  die of this signal instead
 #   FAKE_TRAP     on start: wait for signals, log each, exit on TERM
+#   FAKE_NETNS    create: run the "container" inside this named network namespace
 set -u
 log="$FAKE_DIR/calls.log"
 {
@@ -28,7 +29,16 @@ done
 
 case $sub in
 create)
-  sleep 600 </dev/null >/dev/null 2>&1 &
+  if [ -n "${FAKE_NETNS:-}" ]; then
+    ip netns exec "$FAKE_NETNS" sleep 600 </dev/null >/dev/null 2>&1 &
+    # As a real runtime, return only once the "container" is in its namespace.
+    for _ in $(seq 100); do
+      [ "$(readlink /proc/$!/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+      sleep 0.01
+    done
+  else
+    sleep 600 </dev/null >/dev/null 2>&1 &
+  fi
   echo $! >>"$FAKE_DIR/all.pids"
   echo $! >"$FAKE_DIR/container.pid"
   [ -n "$pid_file" ] && echo $! >"$pid_file"

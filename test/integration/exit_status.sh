@@ -6,7 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/docker.sh"
 require_engine
-trap 'cleanup_containers exit_status' EXIT
+marker=$(mktemp)
+trap 'cleanup_containers exit_status; rm -f "$marker"' EXIT
 
 run_rc() { # runtime, command...
   local rt=$1
@@ -56,5 +57,6 @@ rec=$(records_of "$id")
 check_eq "labels come from MEASURED_LABEL_ variables" "$(jq -cS .labels <<<"$rec")" '{"rep":"7","workload":"web"}'
 check_eq "--network host is recorded as host" "$(jq -r .container.netns.mode <<<"$rec")" host
 check_eq "... with the path Docker gave" "$(jq -r .container.netns.path <<<"$rec")" /var/run/docker/netns/default
-check "no state is left for removed containers" test -z "$(ls -A "$STATE_DIR" | grep -v '^\.cache$' | grep -v '^\.')"
+check_eq "no state is left for removed containers" \
+  "$(find "$STATE_DIR" -mindepth 1 -maxdepth 1 -newer "$marker" ! -name .cache)" ""
 tap_done

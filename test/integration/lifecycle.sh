@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/docker.sh"
 require_engine
-trap 'cleanup_containers lifecycle; restore_daemon_json' EXIT
+trap 'cleanup_containers lifecycle; restore_daemon_json; rm -f "$marker"' EXIT
+marker=$(mktemp)
 
 # What a user sees of one life, as one line per step; the same for a runtime and its wrapper.
 life() { # runtime; prints outcomes, and the container id last
@@ -62,5 +63,5 @@ compare_lives() { # measured runtime, plain runtime, short name
 compare_lives measured-runc runc runc
 register_plain_runtime runsc-plain /usr/bin/runsc --network=host
 compare_lives measured-runsc runsc-plain runsc
-check "no state left behind" test -z "$(ls -A "$STATE_DIR" | grep -v '^\.cache$')"
+check_eq "no state left behind" "$(find "$STATE_DIR" -mindepth 1 -maxdepth 1 -newer "$marker" ! -name .cache)" ""
 tap_done

@@ -72,7 +72,7 @@ static int watch(pid_t pid, int *status)
   kill(pid, SIGUSR1); /* let it exit now that we listen */
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
   poll(&p, 1, 5000);
-  int got = procexit_poll(fd, pid, status);
+  int got = procexit_wait(fd, pid, status, 1000); /* pidfd wakes before the event is sent */
   procexit_close(fd);
   close(pidfd);
   return got;

@@ -41,6 +41,10 @@ static const char *full_lifecycle =
     "{\"ev\":\"exec\",\"dur_us\":70,\"ovh_us\":5,\"rc\":0},"
     "{\"ev\":\"kill\",\"dur_us\":30,\"ovh_us\":4,\"rc\":0,\"signal\":\"15\"},"
     "{\"ev\":\"exec\",\"dur_us\":71,\"ovh_us\":6,\"rc\":1},"
+    "{\"ev\":\"net\",\"phase\":\"create\",\"discovery_us\":90,\"topology\":{\"driver\":\"bridge\","
+    "\"paths\":[{\"text\":\"container eth0 -> host veth1 -> bridge docker0\"}]}},"
+    "{\"ev\":\"net\",\"phase\":\"start\",\"discovery_us\":80,\"topology\":{\"driver\":\"bridge\","
+    "\"paths\":[{\"text\":\"container eth0 -> host veth1 -> bridge docker0\"}]}},"
     "{\"ev\":\"exit\",\"signal\":15}]";
 
 static void complete_lifecycle(void **state)
@@ -54,7 +58,10 @@ static void complete_lifecycle(void **state)
                             .overhead_us = 9,
                             .rc = 0,
                             .context = ctx};
-  json *rec = record_build("cid", events, 0, &del, NULL);
+  json *net = parse("{\"interval_ms\":1000,\"counters\":{\"samples\":3,\"consistent\":true},"
+                    "\"sampler\":{\"cpu_us\":5,\"max_rss_kb\":900},\"missed\":[]}");
+  json *rec = record_build("cid", events, 0, &del, net, NULL);
+  json_free(net);
   /* schema first: readers can dispatch on it before anything else */
   assert_string_equal(rec->keys[0], "schema");
   assert_int_equal(get_int(rec, PATH("schema")), RECORD_SCHEMA);
@@ -75,6 +82,13 @@ static void complete_lifecycle(void **state)
   assert_non_null(json_get_path(rec, PATH("context", "start", "loadavg")));
   assert_non_null(json_get_path(rec, PATH("context", "delete", "loadavg")));
   assert_int_equal(json_get(rec, "missed")->n, 0);
+  assert_string_equal(json_string(json_get_path(rec, PATH("network", "driver"))), "bridge");
+  assert_string_equal(json_string(json_get_path(rec, PATH("network", "paths"))->items[0]),
+                      "container eth0 -> host veth1 -> bridge docker0");
+  assert_int_equal(get_int(rec, PATH("network", "discovery", "create", "us")), 90);
+  assert_int_equal(get_int(rec, PATH("network", "discovery", "start", "us")), 80);
+  assert_int_equal(get_int(rec, PATH("network", "counters", "samples")), 3);
+  assert_int_equal(get_int(rec, PATH("network", "sampler", "interval_ms")), 1000);
   char *line = NULL;
   assert_int_equal(json_serialize(rec, false, &line, NULL, NULL), 0);
   assert_null(strchr(line, '\n'));
@@ -91,7 +105,7 @@ static void missing_pieces_are_named(void **state)
   json *events = parse("[{\"ev\":\"start\",\"mono_us\":5,\"dur_us\":1,\"ovh_us\":1,\"rc\":0},"
                        "{\"ev\":\"exit\",\"unknown\":\"exit status not observed (EPERM)\"}]");
   struct delete_info del = {.begin_mono_us = 10, .real_ns = 1, .dur_us = 1};
-  json *rec = record_build("cid", events, 2, &del, NULL);
+  json *rec = record_build("cid", events, 2, &del, NULL, NULL);
   const json *missed = json_get(rec, "missed");
   char *all = NULL;
   assert_int_equal(json_serialize(missed, false, &all, NULL, NULL), 0);
@@ -99,6 +113,7 @@ static void missing_pieces_are_named(void **state)
   assert_non_null(strstr(all, "exit status not observed (EPERM)"));
   assert_non_null(strstr(all, "runtime version"));
   assert_non_null(strstr(all, "2 unreadable state event line(s)"));
+  assert_non_null(strstr(all, "network counters: the monitor left no summary"));
   assert_int_equal(json_get(rec, "exit")->type, JSON_NULL);
   assert_int_equal(json_get_path(rec, PATH("calls", "create"))->type, JSON_NULL);
   free(all);
@@ -113,7 +128,7 @@ static void hostile_event_shapes(void **state)
   json *events = parse("[1,\"x\",{\"ev\":5},{\"ev\":\"create\",\"runtime\":[],\"missed\":{}},"
                        "{\"ev\":\"exit\",\"code\":\"3\"},{\"ev\":\"start\",\"mono_us\":\"x\"}]");
   struct delete_info del = {0};
-  json *rec = record_build("cid", events, 0, &del, NULL);
+  json *rec = record_build("cid", events, 0, &del, NULL, NULL);
   assert_non_null(rec);
   assert_int_equal(json_get(rec, "lifetime_us")->type, JSON_NULL);
   json_free(rec);

@@ -1,0 +1,42 @@
+/* Network namespaces: opening them, a netlink route socket inside one (a netlink socket stays
+ * bound to the namespace it was created in), and naming the namespace a link's peer lives in. */
+#ifndef MEASURED_NETNS_H
+#define MEASURED_NETNS_H
+
+#include "merr.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct nl_sock;
+
+/* "docker:" and a directory entry name (at most 255 bytes). */
+#define NET_NS_LABEL_MAX 272
+
+/* Opens /proc/<pid>/ns/net, or a namespace file (a bind mount such as /var/run/docker/netns/x). */
+int netns_open_pid(pid_t pid, merr **err);
+int netns_open_path(const char *path, merr **err);
+
+/* True when both fds are the same namespace. */
+bool netns_same(int a, int b);
+
+/* A connected NETLINK_ROUTE socket in namespace nsfd. The calling thread enters nsfd for the
+ * socket's creation and returns to homefd before this returns (the caller must be
+ * single-threaded). */
+struct nl_sock *netns_route_socket(int nsfd, int homefd, merr **err);
+
+/* The id that the namespace of `sk` gives to namespace `nsfd` (RTM_GETNSID), -1 when none. */
+int netns_id_of(struct nl_sock *sk, int nsfd);
+
+/* A namespace other than the container's that holds a peer or parent of one of its links. */
+struct netns_ref {
+  int fd;
+  char label[NET_NS_LABEL_MAX]; /* "host", "docker:1-s0ka9piv0j", "netns:name" */
+  bool is_host;
+};
+
+/* Finds the namespace that `sk` (in the container's namespace) numbers `nsid`: the host first,
+ * then Docker's and iproute2's named namespaces. 0 and *out filled when found. */
+int netns_find_by_id(struct nl_sock *sk, int nsid, int hostfd, struct netns_ref *out, merr **err);
+
+#endif

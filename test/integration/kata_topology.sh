@@ -1,0 +1,131 @@
+#!/bin/bash
+# Kata's network model, built exactly as Kata builds it (tcfilter mode) in a namespace of our
+# own, since no Kata VM runs here: the veth eth0, a tap tap0_kata with eth0's MAC and MTU, an
+# ingress qdisc (ffff:) on both, and on each a u32 "match u8 0 0" filter whose mirred action
+# redirects to the other's egress. A stand-in for the VM (tapecho) sits on the tap. A whole
+# lifecycle through the wrapper (with a fake runtime whose "container" lives in that namespace)
+# must classify it as kata-tcfilter and count the mirred actions exactly.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+wrapper=${MEASURED_WRAPPER:?set MEASURED_WRAPPER}
+tapecho=${TAPECHO:?set TAPECHO}
+measured=${MEASURED_CLI:?set MEASURED_CLI}
+[ "$(id -u)" = 0 ] || { echo "Bail out! needs root (network namespaces)"; exit 1; }
+
+ns=mkata$$ br=mkbr$$ host_end=mkh$$ host_tap=mkt$$
+work=$(mktemp -d /tmp/measured-kata-XXXXXX)
+cleanup() {
+  kill -9 $(cat "$work/all.pids" 2>/dev/null) 2>/dev/null
+  ip netns del "$ns" 2>/dev/null
+  ip link del "$br" 2>/dev/null
+  ip link del "$host_end" 2>/dev/null
+  ip link del "$host_tap" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
+
+# --- the topology, as Kata builds it --------------------------------------------------------
+ip netns add "$ns"
+ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+# No multicast snooping: the bridge would report itself to 224.0.0.106 (MRD) on the wire.
+ip link add "$br" type bridge mcast_snooping 0
+sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1"
+ip link add "$host_end" type veth peer name eth0 netns "$ns"
+sysctl -qw "net.ipv6.conf.$host_end.disable_ipv6=1"
+ip link set "$host_end" master "$br"
+# No IGMP or other chatter from the host side: the counts below are exact.
+ip link set "$br" multicast off
+ip link set "$host_end" multicast off
+ip link set "$br" up
+ip link set "$host_end" up
+ip -n "$ns" link set lo up
+ip -n "$ns" link set eth0 up
+mac=$(ip -n "$ns" -j link show eth0 | jq -r '.[0].address')
+mtu=$(ip -n "$ns" -j link show eth0 | jq -r '.[0].mtu')
+ip -n "$ns" tuntap add tap0_kata mode tap
+ip -n "$ns" link set tap0_kata address "$mac" mtu "$mtu" up
+ip netns exec "$ns" tc qdisc add dev eth0 handle ffff: ingress
+ip netns exec "$ns" tc qdisc add dev tap0_kata handle ffff: ingress
+ip netns exec "$ns" tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 \
+  action mirred egress redirect dev tap0_kata
+ip netns exec "$ns" tc filter add dev tap0_kata parent ffff: protocol all u32 match u8 0 0 \
+  action mirred egress redirect dev eth0
+# The host side sends with a tap of its own on the bridge: frames only, no addresses, so no ARP,
+# IGMP or IPv6 chatter disturbs the exact counts below.
+ip tuntap add "$host_tap" mode tap
+sysctl -qw "net.ipv6.conf.$host_tap.disable_ipv6=1"
+ip link set "$host_tap" master "$br" multicast off up
+host_tap_mac=$(ip -j link show "$host_tap" | jq -r '.[0].address')
+
+# --- discovery alone ---------------------------------------------------------------------------
+topo=$("$measured" discover --netns "/run/netns/$ns")
+check_eq "discovery: driver" "$(jq -r .driver <<<"$topo")" kata-tcfilter
+check_eq "discovery: underlay" "$(jq -r .underlay <<<"$topo")" bridge
+check_eq "discovery: the whole path" "$(jq -r '.paths[0].text' <<<"$topo")" \
+  "container tap0_kata =mirred=> container eth0 -> host $host_end -> bridge $br"
+check_eq "discovery: eth0's filter redirects to tap0_kata" \
+  "$(jq -c '[.tc.filters[] | select(.dev == "eth0") | .parent, .kind, .protocol, (.actions[0] | .kind, .direction, .mode, .target)]' <<<"$topo")" \
+  '["ffff:","u32","all","mirred","egress","redirect","tap0_kata"]'
+check_eq "discovery: tap0_kata's filter redirects to eth0" \
+  "$(jq -c '[.tc.filters[] | select(.dev == "tap0_kata") | .actions[0] | .direction, .mode, .target]' <<<"$topo")" \
+  '["egress","redirect","eth0"]'
+check_eq "discovery: ingress qdiscs ffff: on both" \
+  "$(jq -c '[.tc.qdiscs[] | select(.kind == "ingress") | .dev + " " + .handle] | sort' <<<"$topo")" \
+  '["eth0 ffff:","tap0_kata ffff:"]'
+check_eq "discovery: the tap has eth0's MAC" \
+  "$(jq -r '.links.container[] | select(.name == "tap0_kata") | .mac' <<<"$topo")" "$mac"
+
+# --- a lifecycle through the wrapper, traffic both ways ----------------------------------------
+ln -s "$wrapper" "$work/measured-katafake"
+cat >"$work/table.json" <<JSON
+{"state_dir": "$work/state", "store": "$work/samples.jsonl",
+ "runtimes": {"katafake": {"path": "$here/../functional/fake-runtime.sh", "sample_interval_ms": 100}}}
+JSON
+mkdir -p "$work/bundle"
+echo '{"ociVersion":"1.0.2","process":{"args":["vm"]},"linux":{"namespaces":[{"type":"network"}]}}' \
+  >"$work/bundle/config.json"
+export MEASURED_CONFIG=$work/table.json FAKE_DIR=$work FAKE_NETNS=$ns
+W=("$work/measured-katafake" --log "$work/log.json" --log-format json)
+"${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" kata1
+"${W[@]}" start kata1
+sleep 0.3
+
+# host -> VM: K frames of 142 bytes into the bridge, read by the VM stand-in
+K=200
+ip netns exec "$ns" "$tapecho" --dev tap0_kata --read-ms 1500 --ready "$work/ready" >"$work/read.out" &
+reader=$!
+for _ in $(seq 50); do [ -e "$work/ready" ] && break; sleep 0.05; done
+"$tapecho" --dev "$host_tap" --write $K --size 142 --src "$host_tap_mac" --dst "$mac" >/dev/null
+wait $reader
+check_eq "the VM side received every frame" "$(cat "$work/read.out")" "read $K frames $((K * 142)) bytes"
+# VM -> host: K2 frames of 300 bytes
+K2=50
+ip netns exec "$ns" "$tapecho" --dev tap0_kata --write $K2 --size 300 --src "$mac" \
+  --dst "$host_tap_mac" >"$work/write.out"
+check_eq "the VM side sent every frame" "$(cat "$work/write.out")" "wrote $K2 frames $((K2 * 300)) bytes"
+sleep 0.3
+"${W[@]}" kill kata1 KILL
+sleep 0.3
+"${W[@]}" delete kata1
+check_eq "one record" "$(grep -c '"id":"kata1"' "$work/samples.jsonl")" 1
+rec=$(grep '"id":"kata1"' "$work/samples.jsonl")
+check_eq "record: driver" "$(jq -r .network.driver <<<"$rec")" kata-tcfilter
+check_eq "record: path" "$(jq -r '.network.paths[0]' <<<"$rec")" \
+  "container tap0_kata =mirred=> container eth0 -> host $host_end -> bridge $br"
+check "record: several samples" test "$(jq -r .network.counters.samples <<<"$rec")" -ge 5
+# tc counts an ingress packet from its network header: 14 bytes less than the frame.
+act() { jq -c --arg d "$1" '.network.counters.actions[] | select(.dev == $d) | [.direction, .mode, .target, .delta.packets, .delta.bytes, .delta.drops]' <<<"$rec"; }
+check_eq "record: eth0 -> tap0_kata mirred counted every frame exactly" "$(act eth0)" \
+  "[\"egress\",\"redirect\",\"tap0_kata\",$K,$((K * (142 - 14))),0]"
+check_eq "record: tap0_kata -> eth0 mirred counted every frame exactly" "$(act tap0_kata)" \
+  "[\"egress\",\"redirect\",\"eth0\",$K2,$((K2 * (300 - 14))),0]"
+lnk() { jq -c --arg n "$1" '.network.counters.links[] | select(.name == $n) | [.delta.rx_packets, .delta.rx_bytes, .delta.tx_packets, .delta.tx_bytes]' <<<"$rec"; }
+check_eq "record: eth0 counters (rx from host, tx to host)" "$(lnk eth0)" \
+  "[$K,$((K * 142)),$K2,$((K2 * 300))]"
+check_eq "record: the host end mirrors eth0" "$(lnk "$host_end")" \
+  "[$K2,$((K2 * 300)),$K,$((K * 142))]"
+check_eq "record: veth pair consistent" "$(jq -r .network.counters.consistent <<<"$rec")" true
+check "record: peak rate seen on the tap" test "$(jq '.network.counters.actions[] | select(.dev == "eth0") | .peak.packets_per_s' <<<"$rec" | cut -d. -f1)" -gt 0
+tap_done
