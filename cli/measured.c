@@ -1,5 +1,6 @@
 /* measured: the user's command. */
 #include "commands.h"
+#include "reflector.h"
 
 int cmd_discover(int argc, char **argv);
 
@@ -19,6 +20,7 @@ static const struct command {
     {"uninstall", cmd_uninstall, "remove measured's runtime entries from the engine"},
     {"list", cmd_list, "show the registered measured runtimes and their real runtimes"},
     {"discover", cmd_discover, "print the network path of a running container"},
+    {"reflector", reflector_main, "serve as the peer of measured-probe (TCP and UDP)"},
 };
 
 static void usage(FILE *out)

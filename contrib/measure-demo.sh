@@ -1,15 +1,26 @@
 #!/bin/bash
 # The main job on a fresh Debian 12 machine, as root: set everything up (contrib/setup-debian.sh:
-# packages, build, install, dockerd, the local image, runtime registration), run a few real
-# containers through each measured runtime that works here, and print what was recorded.
+# packages, build, install, dockerd, the local image, runtime registration), then measure real
+# containers through each measured runtime that works here (each probed against a reflector on
+# the default bridge), and print what was recorded.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/setup-debian.sh"
 image=${MEASURED_TOOLS_IMAGE:-measured/tools}
 store=/var/lib/measured/samples.jsonl
+probe_bin=/usr/local/libexec/measured/measured-probe
 run_tag="demo-$(date +%Y%m%dT%H%M%S)"
 
 runtime_works() { docker run --rm --runtime="$1" "$image" true >/dev/null 2>&1; }
+
+printf '\n== the probe'"'"'s peer: a reflector in a plain runc container\n'
+docker rm -f measured-demo-reflector >/dev/null 2>&1 || true
+docker run -d --name measured-demo-reflector --runtime=runc -v "$probe_bin:/p:ro" "$image" \
+  /p reflector >/dev/null
+trap 'docker rm -f measured-demo-reflector >/dev/null 2>&1' EXIT
+sleep 0.5
+peer=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' measured-demo-reflector)
+echo "reflector at $peer:7447"
 
 printf '\n== measuring containers (label run=%s)\n' "$run_tag"
 for rt in runc runsc crun; do
@@ -22,10 +33,11 @@ for rt in runc runsc crun; do
     echo "  ($(docker run --rm --runtime="measured-$rt" "$image" true 2>&1 | head -1 | cut -c1-200))"
     continue
   fi
-  echo "measured-$rt: 3 short runs, 1 with exec and stop, 1 failing with status 3"
+  echo "measured-$rt: 3 probed runs, 1 with exec and stop, 1 failing with status 3"
   for i in 1 2 3; do
     docker run --rm --runtime="measured-$rt" -e MEASURED_LABEL_run="$run_tag" \
-      -e MEASURED_LABEL_case=short "$image" sh -c "echo run $i >/dev/null"
+      -e MEASURED_LABEL_case=probed -e MEASURED_PROBE=latency,bandwidth -e MEASURED_PEER="$peer" \
+      "$image" sh -c "echo run $i >/dev/null"
   done
   c=$(docker run -d --runtime="measured-$rt" -e MEASURED_LABEL_run="$run_tag" \
     -e MEASURED_LABEL_case=exec-stop "$image" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done')
@@ -38,17 +50,24 @@ done
 sleep 1
 
 printf '\n== recorded samples (%s)\n' "$store"
-printf '%-12s %-8s %-16s %-9s %5s %9s %9s %9s %9s %9s\n' \
-  container runtime version case exit create_ms start_ms delete_ms life_ms added_ms
+printf '%-12s %-6s %-9s %4s %8s %8s %8s %7s %8s %8s %7s\n' container rt case exit create_ms \
+  start_ms delete_ms added_ms tcp_p50us udp_p50us Gbit/s
 grep "\"run\":\"$run_tag\"" "$store" | jq -r '
   def ms(x): if x == null then "-" else ((x / 100 | round) / 10 | tostring) end;
-  [ .id[0:12], .runtime.name, (.runtime.version // "?"), .labels.case,
-    (.exit.status // "?" | tostring),
-    ms(.calls.create.us), ms(.calls.start.us), ms(.calls.delete.us), ms(.lifetime_us),
+  def us(x): if x == null then "-" else ((x * 10 | round) / 10 | tostring) end;
+  [ .id[0:12], .runtime.name, .labels.case, (.exit.status // "?" | tostring),
+    ms(.calls.create.us), ms(.calls.start.us), ms(.calls.delete.us),
     ms([.calls.create.overhead_us, .calls.start.overhead_us, .calls.delete.overhead_us,
-        (.calls.exec[]?.overhead_us), (.calls.kill[]?.overhead_us)] | map(select(. != null)) | add)
-  ] | @tsv' | while IFS=$'\t' read -r id rt ver case ex c s d l a; do
-  printf '%-12s %-8s %-16s %-9s %5s %9s %9s %9s %9s %9s\n' "$id" "$rt" "$ver" "$case" "$ex" "$c" "$s" "$d" "$l" "$a"
+        (.calls.exec[]?.overhead_us), (.calls.kill[]?.overhead_us)] | map(select(. != null)) | add),
+    us(.probe.result.latency.tcp.p50_us), us(.probe.result.latency.udp.p50_us),
+    (if .probe.result.bandwidth.bits_per_s then ((.probe.result.bandwidth.bits_per_s / 1e7 | round) / 100 | tostring) else "-" end)
+  ] | @tsv' | while IFS=$'\t' read -r id rt case ex c s d a t u b; do
+  printf '%-12s %-6s %-9s %4s %8s %8s %8s %7s %8s %8s %7s\n' "$id" "$rt" "$case" "$ex" "$c" "$s" "$d" "$a" "$t" "$u" "$b"
+done
+printf '\n== network path of the last probed container of each runtime\n'
+for rt in runc runsc; do
+  grep "\"run\":\"$run_tag\"" "$store" | jq -r --arg rt "$rt" 'select(.runtime.name == $rt and .labels.case == "probed") |
+    "\(.runtime.name): \(.network.driver): \(.network.paths[0]) | eth0 sent \(.network.counters.links[0].delta.tx_bytes) bytes in \(.network.counters.samples) samples, consistent: \(.network.counters.consistent)"' | tail -1
 done
 echo
 echo "added_ms: the wrapper's own time over all calls of the lifecycle."

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static int capture_run(char *const argv[], int timeout_ms, size_t max_out, char **out, merr **err);
+
 static void child_exec(char *const argv[], int out_fd)
 {
   sigset_t none;
@@ -59,6 +61,17 @@ static int collect(int fd, pid_t pid, int timeout_ms, size_t max_out, char **out
 
 int capture_output(char *const argv[], int timeout_ms, size_t max_out, char **out, merr **err)
 {
+  /* A caller that ignores SIGCHLD (a detached helper) would have the kernel reap the child
+   * before we can read its status. */
+  struct sigaction dfl = {.sa_handler = SIG_DFL}, saved;
+  sigaction(SIGCHLD, &dfl, &saved);
+  int ret = capture_run(argv, timeout_ms, max_out, out, err);
+  sigaction(SIGCHLD, &saved, NULL);
+  return ret;
+}
+
+static int capture_run(char *const argv[], int timeout_ms, size_t max_out, char **out, merr **err)
+{
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return merr_set(err, errno, "pipe");
@@ -73,9 +86,15 @@ int capture_output(char *const argv[], int timeout_ms, size_t max_out, char **ou
   close(pipefd[1]);
   int ret = collect(pipefd[0], pid, timeout_ms, max_out, out, err);
   close(pipefd[0]);
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+  int status = 0;
+  pid_t w;
+  while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
     ;
+  if (w < 0 && ret == 0) {
+    free(*out);
+    *out = NULL;
+    return merr_set(err, errno, "wait for %s", argv[0]);
+  }
   if (ret < 0)
     return merr_wrap(err, "%s", argv[0]);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

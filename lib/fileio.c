@@ -72,8 +72,8 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
   return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                         merr **err)
+static int replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                      bool durable, merr **err)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -88,7 +88,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
   int ret = write_all(fd, data, len, err);
   if (ret == 0 && fchmod(fd, mode) < 0)
     ret = merr_set(err, errno, "chmod %s", tmp);
-  if (ret == 0 && fsync(fd) < 0)
+  if (ret == 0 && durable && fsync(fd) < 0)
     ret = merr_set(err, errno, "fsync %s", tmp);
   if (ret == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
     ret = merr_set(err, errno, "rename %s to %s", tmp, name);
@@ -96,11 +96,25 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
     unlinkat(dirfd, tmp, 0);
     return merr_wrap(err, "write %s", name);
   }
+  if (!durable)
+    return 0;
   /* Make the rename itself durable. */
   cleanup_close int dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0)
     fsync(dfd);
   return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                         merr **err)
+{
+  return replace_at(dirfd, name, data, len, mode, true, err);
+}
+
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                          merr **err)
+{
+  return replace_at(dirfd, name, data, len, mode, false, err);
 }
 
 char *path_dirname(const char *path)

@@ -18,6 +18,11 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                          merr **err);
 
+/* The same without the syncs: readers still see the old content or the new, never a mix, but a
+ * crash may lose the change. For per-boot state (under /run, which is not always a tmpfs). */
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                          merr **err);
+
 /* Writes all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len, merr **err);
 

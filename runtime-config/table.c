@@ -43,6 +43,9 @@ bool runtime_name_valid(const char *name)
 
 static void entry_clear(struct runtime_entry *e)
 {
+  free(e->probe.tests);
+  free(e->probe.peer);
+  free(e->probe.mode);
   free(e->name);
   free(e->path);
   for (size_t i = 0; i < e->nargs; i++)
@@ -62,6 +65,7 @@ void runtime_table_free(struct runtime_table *t)
   free(t->source);
   free(t->store);
   free(t->state_dir);
+  free(t->probe_binary);
   free(t);
 }
 
@@ -119,6 +123,64 @@ static int want_interval(const json *v, const char *what, int *out, merr **err)
   return 0;
 }
 
+static int want_string(const json *v, const char *what, const char *key, size_t max, char **out,
+                       merr **err)
+{
+  const char *s = json_string(v);
+  if (s == NULL || *s == '\0' || strlen(s) > max)
+    return merr_set(err, 0, "%s: \"%s\" must be a non-empty string of at most %zu bytes", what, key,
+                    max);
+  free(*out);
+  *out = xstrdup(s);
+  return 0;
+}
+
+static int want_int(const json *v, const char *what, const char *key, int lo, int hi, int *out,
+                    merr **err)
+{
+  int64_t n;
+  if (!json_int64(v, &n) || n < lo || n > hi)
+    return merr_set(err, 0, "%s: \"%s\" must be an integer from %d to %d", what, key, lo, hi);
+  *out = (int)n;
+  return 0;
+}
+
+/* "probe": {...}: checked for shape here; values are checked again, with the container's own
+ * variables, when a container is probed. */
+static int parse_probe(const json *v, const char *what, struct probe_settings *p, merr **err)
+{
+  if (!json_is(v, JSON_OBJECT))
+    return merr_set(err, 0, "%s: \"probe\" must be an object", what);
+  for (size_t i = 0; i < v->n; i++) {
+    const char *k = v->keys[i];
+    const json *x = v->items[i];
+    int r;
+    if (strcmp(k, "tests") == 0)
+      r = want_string(x, what, k, 64, &p->tests, err);
+    else if (strcmp(k, "peer") == 0)
+      r = want_string(x, what, k, 80, &p->peer, err);
+    else if (strcmp(k, "mode") == 0)
+      r = want_string(x, what, k, 16, &p->mode, err);
+    else if (strcmp(k, "budget_ms") == 0)
+      r = want_int(x, what, k, 100, 600000, &p->budget_ms, err);
+    else if (strcmp(k, "msg_size") == 0)
+      r = want_int(x, what, k, 8, 65000, &p->msg_size, err);
+    else if (strcmp(k, "latency_ms") == 0)
+      r = want_int(x, what, k, 1, 600000, &p->latency_ms, err);
+    else if (strcmp(k, "bandwidth_ms") == 0)
+      r = want_int(x, what, k, 10, 600000, &p->bandwidth_ms, err);
+    else if (strcmp(k, "reverse") == 0 && json_is(x, JSON_TRUE))
+      r = (p->reverse = 1, 0);
+    else if (strcmp(k, "reverse") == 0 && json_is(x, JSON_FALSE))
+      r = (p->reverse = 0, 0);
+    else
+      r = merr_set(err, 0, "%s: probe: unknown key or bad value \"%s\"", what, k);
+    if (r < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int parse_args(const json *v, const char *what, const char *name, struct runtime_entry *e,
                       merr **err)
 {
@@ -164,6 +226,9 @@ static int parse_entry(const char *name, const json *v, const char *what, struct
     } else if (strcmp(key, "sample_interval_ms") == 0) {
       if (want_interval(val, what, &e->sample_interval_ms, err) < 0)
         return -1;
+    } else if (strcmp(key, "probe") == 0) {
+      if (parse_probe(val, what, &e->probe, err) < 0)
+        return -1;
     } else {
       return merr_set(err, 0, "%s: runtimes.%s: unknown key \"%s\"", what, name, key);
     }
@@ -204,6 +269,8 @@ int runtime_table_parse(const char *buf, size_t len, const char *what, struct ru
       ret = parse_runtimes(doc->items[i], what, t, err);
     else if (strcmp(key, "sample_interval_ms") == 0)
       ret = want_interval(doc->items[i], what, &t->sample_interval_ms, err);
+    else if (strcmp(key, "probe_binary") == 0)
+      ret = want_abs_path(doc->items[i], what, "probe_binary", &t->probe_binary, err);
     else
       ret = merr_set(err, 0, "%s: unknown key \"%s\"", what, key);
   }

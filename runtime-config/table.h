@@ -7,8 +7,11 @@
  *     "store": "/var/lib/measured/samples.jsonl",      optional
  *     "state_dir": "/run/measured",                    optional
  *     "sample_interval_ms": 1000,                      optional, also per runtime
+ *     "probe_binary": "/usr/local/libexec/measured/measured-probe",   optional
  *     "runtimes": {
- *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"}
+ *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"},
+ *       "runc-probe": {"path": "runc", "probe": {"tests": "latency,bandwidth",
+ *                      "peer": "172.17.0.1:7447", "mode": "prelude", "budget_ms": 2000}}
  *     }
  *   }
  *
@@ -28,6 +31,16 @@
 #define MEASURED_MIN_SAMPLE_INTERVAL_MS 10
 #define MEASURED_MAX_SAMPLE_INTERVAL_MS 3600000
 
+/* The probe settings of a runtime entry, as strings and numbers the container's
+ * MEASURED_PROBE* variables can override (0 / NULL: not set). */
+struct probe_settings {
+  char *tests; /* "latency", "bandwidth", "latency,bandwidth" */
+  char *peer;  /* "IP[:PORT]" */
+  char *mode;  /* "prelude" or "exec" */
+  int budget_ms, msg_size, latency_ms, bandwidth_ms;
+  int reverse; /* 1 when set */
+};
+
 struct runtime_entry {
   char *name;  /* what follows "measured-" */
   char *path;  /* absolute path, or a name searched in PATH */
@@ -35,6 +48,7 @@ struct runtime_entry {
   size_t nargs;
   char *store;            /* NULL: the table's store */
   int sample_interval_ms; /* 0: the table's */
+  struct probe_settings probe;
   bool builtin;
 };
 
@@ -43,6 +57,7 @@ struct runtime_table {
   char *store;
   char *state_dir;
   int sample_interval_ms; /* network counter sampling interval */
+  char *probe_binary;     /* NULL: next to the wrapper, ../libexec/measured/measured-probe */
   struct runtime_entry *entries;
   size_t n;
 };

@@ -7,15 +7,18 @@
  * container's record (see lifecycle.c). */
 #include "cleanup.h"
 #include "clock.h"
+#include "fileio.h"
 #include "guard.h"
 #include "lifecycle.h"
 #include "ociargs.h"
 #include "ocilog.h"
 #include "runner.h"
+#include "spec.h"
 #include "table.h"
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +86,20 @@ static char **real_argv(const char *real, const struct runtime_entry *e, int arg
   return out;
 }
 
+/* Whether a create might need the probe: the table asks for it, or the spec mentions it. A
+ * bounded read and a byte search, no parsing: the common case stays cheap, and the pre-create
+ * step (in a guard) decides for real. */
+static bool probe_maybe_requested(const struct runtime_entry *e, const char *bundle)
+{
+  if (e->probe.tests)
+    return true;
+  cleanup_free char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  return read_file_at(AT_FDCWD, path, SPEC_MAX_BYTES, &text, &len, NULL) == 0 &&
+         memmem(text, len, "MEASURED_PROBE", 14) != NULL;
+}
+
 static bool is_measured(const struct oci_call *call)
 {
   return call->sub >= OCI_SUB_CREATE && oci_id_valid(call->id) && call->id[0] != '.';
@@ -135,6 +152,11 @@ int main(int argc, char **argv)
                          .real_argv = rargv,
                          .log = &log,
                          .t0_us = t0};
+  if (call.sub == OCI_SUB_CREATE && probe_maybe_requested(entry, call.bundle) &&
+      guard_run(lifecycle_before_create, &ctx, GUARD_TIMEOUT_MS, &err) < 0)
+    ocilog_write(&log, "warning", "%s (before create of container %s); not probed", merr_msg(err),
+                 call.id);
+  merr_freep(&err);
   if (runner_run(real, rargv, &ctx.run, &err) < 0)
     fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
   if (guard_run(lifecycle_after, &ctx, GUARD_TIMEOUT_MS, &err) < 0)

@@ -1,6 +1,7 @@
 #include "monitor.h"
 #include "cleanup.h"
 #include "clock.h"
+#include "detach.h"
 #include "procexit.h"
 #include "sampler.h"
 #include "state.h"
@@ -60,44 +61,6 @@ static void version_helper(int rootfd, int dirfd, const char *name, const char *
   _exit(0);
 }
 
-/* Closes every descriptor but the ones listed (which must be ascending, -1 entries ignored). */
-static void close_all_except(const int *keep, size_t n)
-{
-  int from = 3;
-  for (size_t i = 0; i < n; i++) {
-    if (keep[i] < from)
-      continue;
-    if (keep[i] > from)
-      close_range((unsigned)from, (unsigned)keep[i] - 1, 0);
-    from = keep[i] + 1;
-  }
-  close_range((unsigned)from, ~0U, 0);
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-  return *(const int *)a - *(const int *)b;
-}
-
-static void detach_process(const struct monitor_config *cfg, const struct watch *w)
-{
-  setsid();
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null >= 0) {
-    dup2(null, STDIN_FILENO);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-  }
-  int keep[] = {cfg->rootfd, cfg->dirfd, cfg->netns_fd, w->pidfd, w->nl, w->lockfd, w->wakefd};
-  qsort(keep, sizeof keep / sizeof keep[0], sizeof keep[0], cmp_int);
-  close_all_except(keep, sizeof keep / sizeof keep[0]);
-  struct sigaction ign = {.sa_handler = SIG_IGN};
-  sigaction(SIGCHLD, &ign, NULL); /* helpers are reaped by the kernel: no zombies */
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /* Reads what start wrote; true when it said the container started. */
 static bool drain_wake(int fd)
 {
@@ -147,9 +110,15 @@ static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct
   write_exit_event(cfg->dirfd, known, status, reason);
 }
 
-static void monitor_main(const struct monitor_config *cfg, struct watch *w)
+struct monitor_args {
+  const struct monitor_config *cfg;
+  struct watch *w;
+};
+
+static void monitor_main(void *arg)
 {
-  detach_process(cfg, w);
+  const struct monitor_config *cfg = ((struct monitor_args *)arg)->cfg;
+  struct watch *w = ((struct monitor_args *)arg)->w;
   if (cfg->runtime_path) {
     pid_t helper = fork();
     if (helper == 0)
@@ -216,24 +185,11 @@ int monitor_start(const struct monitor_config *cfg, merr **err)
 {
   struct watch w;
   watch_setup(cfg, &w);
-  pid_t child = fork();
-  if (child < 0) {
-    watch_release(&w);
-    return merr_set(err, errno, "fork monitor");
-  }
-  if (child == 0) {
-    pid_t grandchild = fork();
-    if (grandchild == 0)
-      monitor_main(cfg, &w);
-    _exit(grandchild < 0 ? 1 : 0);
-  }
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-    ;
-  watch_release(&w);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return merr_set(err, 0, "the monitor process could not be started");
-  return 0;
+  struct monitor_args args = {cfg, &w};
+  int keep[] = {cfg->rootfd, cfg->dirfd, cfg->netns_fd, w.pidfd, w.nl, w.lockfd, w.wakefd};
+  int r = spawn_detached(monitor_main, &args, keep, sizeof keep / sizeof keep[0], err);
+  watch_release(&w); /* the monitor keeps its own copies */
+  return r < 0 ? merr_wrap(err, "monitor") : 0;
 }
 
 int monitor_wake(int dirfd, merr **err)

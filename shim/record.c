@@ -248,9 +248,36 @@ static void add_create_details(json *rec, const json *create, json *missed)
     json_append(missed, json_clone(cm->items[i]));
 }
 
-json *record_build(const char *id, const json *events, unsigned bad_event_lines,
-                   const struct delete_info *del, const json *net, const json *missed_in)
+/* The probe's plan and result; what went wrong also goes to `missed`. */
+static json *probe_section(const json *probe, const json *events, json *missed)
 {
+  if (probe == NULL)
+    return json_new(JSON_NULL);
+  json *o = json_clone(probe);
+  const char *why = json_string(json_get(probe, "why"));
+  const char *why_not = json_string(json_get(probe, "why_not"));
+  if (why || why_not) {
+    cleanup_free char *m = xasprintf("probe: %s", why ? why : why_not);
+    add_missed(missed, m);
+  }
+  for (size_t i = 0; i < events->n; i++) {
+    const json *ev = events->items[i];
+    const char *name = event_name(ev);
+    const char *err = json_string(json_get(ev, "error"));
+    if (name && strcmp(name, "probe_exec") == 0 && err) {
+      json_set(o, "exec_error", json_new_text(err));
+      cleanup_free char *m = xasprintf("probe: the runtime's exec failed: %s", err);
+      add_missed(missed, m);
+    }
+  }
+  return o;
+}
+
+json *record_build(const char *id, const struct record_inputs *in, const struct delete_info *del,
+                   const json *missed_in)
+{
+  const json *events = in->events, *net = in->net;
+  unsigned bad_event_lines = in->bad_event_lines;
   struct lifecycle_events le;
   sort_events(events, &le);
   json *missed = missed_in ? json_clone(missed_in) : json_new(JSON_ARRAY);
@@ -279,6 +306,7 @@ json *record_build(const char *id, const json *events, unsigned bad_event_lines,
            le.start || le.exit ? exit_from_event(le.exit, missed) : json_new(JSON_NULL));
 
   json_set(rec, "network", network_section(&le, net, container_in_host_netns(le.create), missed));
+  json_set(rec, "probe", probe_section(in->probe, events, missed));
   const char *start_missed = json_string(json_get(le.start, "missed"));
   if (start_missed)
     add_missed(missed, start_missed);

@@ -18,11 +18,18 @@ struct delete_info {
   json *context; /* host load at delete (borrowed) */
 };
 
-/* Builds the record of a completed lifecycle. `net` is the sampler's summary (net.json, NULL
- * when there is none); `missed` (borrowed, strings) lists what the caller already knows it could
- * not measure. */
-json *record_build(const char *id, const json *events, unsigned bad_event_lines,
-                   const struct delete_info *del, const json *net, const json *missed);
+/* What a lifecycle left in its state directory (all borrowed). */
+struct record_inputs {
+  const json *events;       /* the event lines */
+  unsigned bad_event_lines; /* lines that did not parse */
+  const json *net;          /* the sampler's summary (net.json), NULL when there is none */
+  const json *probe;        /* probe_collect's answer, NULL when not probed */
+};
+
+/* Builds the record of a completed lifecycle. `missed` (borrowed, strings) lists what the caller
+ * already knows it could not measure. */
+json *record_build(const char *id, const struct record_inputs *in, const struct delete_info *del,
+                   const json *missed);
 
 /* The record of a lifecycle that ended at a failed create (no state was kept). */
 json *record_build_create_failed(const char *id, const json *create_event);

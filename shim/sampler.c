@@ -92,7 +92,7 @@ static void write_summary(struct sampler *s)
   cleanup_free char *text = NULL;
   size_t len;
   if (json_serialize(o, false, &text, &len, NULL) == 0)
-    write_file_atomic_at(s->dirfd, "net.json", text, len, 0600, NULL);
+    write_file_replace_at(s->dirfd, "net.json", text, len, 0600, NULL);
 }
 
 static void sample(struct sampler *s)

@@ -27,25 +27,53 @@ static int open_dir_at(int rootfd, const char *name, merr **err)
   return fd;
 }
 
-int state_create(int rootfd, const char *id, bool *stale, merr **err)
+#define OWNER_FILE "owner"
+
+int state_adopt(int rootfd, const char *id, const char *token)
+{
+  int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  cleanup_free char *owner = NULL;
+  if (read_file_at(fd, OWNER_FILE, 256, &owner, NULL, NULL) == 0 && strcmp(owner, token) == 0)
+    return fd;
+  close(fd);
+  return -1;
+}
+
+static int move_aside(int rootfd, const char *id, merr **err)
+{
+  for (int n = 0; n < 1000; n++) {
+    cleanup_free char *aside = xasprintf(".stale-%s-%d", id, n);
+    if (renameat2(rootfd, id, rootfd, aside, RENAME_NOREPLACE) == 0)
+      return 0;
+    if (errno != EEXIST)
+      return merr_set(err, errno, "move aside stale state %s", id);
+  }
+  return merr_set(err, 0, "move aside stale state %s: too many", id);
+}
+
+int state_create(int rootfd, const char *id, const char *token, bool *stale, merr **err)
 {
   *stale = false;
+  int fd = state_adopt(rootfd, id, token);
+  if (fd >= 0)
+    return fd;
   if (mkdirat(rootfd, id, 0700) < 0) {
     if (errno != EEXIST)
       return merr_set(err, errno, "create state %s", id);
-    for (int n = 0; n < 1000; n++) {
-      cleanup_free char *aside = xasprintf(".stale-%s-%d", id, n);
-      if (renameat2(rootfd, id, rootfd, aside, RENAME_NOREPLACE) == 0) {
-        *stale = true;
-        break;
-      }
-      if (errno != EEXIST)
-        return merr_set(err, errno, "move aside stale state %s", id);
-    }
+    if (move_aside(rootfd, id, err) < 0)
+      return -1;
+    *stale = true;
     if (mkdirat(rootfd, id, 0700) < 0)
       return merr_set(err, errno, "create state %s", id);
   }
-  return open_dir_at(rootfd, id, err);
+  fd = open_dir_at(rootfd, id, err);
+  if (fd >= 0 && write_file_replace_at(fd, OWNER_FILE, token, strlen(token), 0600, err) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 int state_open(int rootfd, const char *id, merr **err)

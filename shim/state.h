@@ -22,9 +22,14 @@ enum { STATE_MAX_EVENTS_BYTES = 4 << 20 };
 
 int state_root_open(const char *state_dir, merr **err);
 
-/* Creates <id>/ for a new lifecycle. A leftover directory of the same id (a lifecycle whose
- * delete was never seen) is moved aside as .stale-<id>-<n>, reported through *stale. */
-int state_create(int rootfd, const char *id, bool *stale, merr **err);
+/* Creates <id>/ for a new lifecycle, owned by `token` (see call_owner_token). A directory of the
+ * same id made by the same owner (a pre-create step) is taken over; any other leftover (a
+ * lifecycle whose delete was never seen) is moved aside as .stale-<id>-<n>, reported through
+ * *stale. */
+int state_create(int rootfd, const char *id, const char *token, bool *stale, merr **err);
+
+/* Opens <id>/ when `token` owns it; -1 otherwise. */
+int state_adopt(int rootfd, const char *id, const char *token);
 
 /* Opens <id>/; fails with ENOENT when this lifecycle has no state. */
 int state_open(int rootfd, const char *id, merr **err);

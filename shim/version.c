@@ -92,6 +92,6 @@ int version_query(int rootfd, const char *runtime_name, const char *path, char *
     return 0; /* the version is known; only caching failed */
   cleanup_free char *name = cache_name(runtime_name);
   if (json_serialize(entry, false, &text, &len, NULL) == 0)
-    write_file_atomic_at(rootfd, name, text, len, 0600, NULL);
+    write_file_replace_at(rootfd, name, text, len, 0600, NULL);
   return 0;
 }

@@ -22,13 +22,16 @@ for a in "$@"; do
 done
 
 pid_file=""
+bundle=.
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   [ "${args[$i]}" = "--pid-file" ] && pid_file=${args[$((i + 1))]}
+  [ "${args[$i]}" = "--bundle" ] && bundle=${args[$((i + 1))]}
 done
 
 case $sub in
 create)
+  cp "$bundle/config.json" "$FAKE_DIR/config.seen" # what the runtime was given
   if [ -n "${FAKE_NETNS:-}" ]; then
     ip netns exec "$FAKE_NETNS" sleep 600 </dev/null >/dev/null 2>&1 &
     # As a real runtime, return only once the "container" is in its namespace.

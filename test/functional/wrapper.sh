@@ -24,7 +24,8 @@ cat >"$work/table.json" <<JSON
     "fakeargs": {"path": "$here/fake-runtime.sh", "args": ["--network=host", "--x y"]},
     "self": {"path": "$wrapper"},
     "ro": {"path": "$here/fake-runtime.sh", "store": "/proc/measured-test/samples.jsonl"}
-  }
+  },
+  "probe_binary": "${MEASURED_PROBE_BINARY:-/nonexistent}"
 }
 JSON
 export MEASURED_CONFIG=$work/table.json
@@ -149,5 +150,63 @@ check "failed create: no state left" test ! -e "$work/state/bad1"
 check_eq "an id that cannot name a directory passes through" "$?" 0
 check_contains "an unusable id is reported" "$(tail -1 "$log")" "cannot name a state directory"
 check "nothing was created outside the state directory" test ! -e "$work/escape"
+
+# --- the spec: untouched unless a probe is asked for ----------------------------------------------
+mkdir -p "$work/pbundle/rootfs/bin"
+printf '#!/bin/sh\n' >"$work/pbundle/rootfs/bin/app" && chmod +x "$work/pbundle/rootfs/bin/app"
+spec() { # env entries (JSON strings, comma separated)
+  printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["app","x"],"env":["PATH=/bin"%s]},"mounts":[{"destination":"/dev","type":"tmpfs","source":"tmpfs"}],"linux":{"namespaces":[{"type":"network"}]}}' "$1" \
+    >"$work/pbundle/config.json"
+}
+pcreate() { "${W[@]}" create --bundle "$work/pbundle" --pid-file "$work/pbundle/init.pid" "$1"; }
+pend() { "${W[@]}" kill "$1"; sleep 0.1; "${W[@]}" delete "$1"; }
+
+spec ""
+cp "$work/pbundle/config.json" "$work/config.orig"
+pcreate p0
+check "no probe asked: the runtime gets config.json byte for byte" cmp -s "$work/config.orig" "$work/config.seen"
+pend p0
+check_eq "no probe asked: the record says nothing of a probe" "$(record_of p0 | field .probe)" null
+
+spec ',"MEASURED_PROBE=latency","MEASURED_PEER=not-an-ip"'
+cp "$work/pbundle/config.json" "$work/config.orig"
+pcreate p1
+check "an invalid probe setting leaves config.json byte for byte" cmp -s "$work/config.orig" "$work/config.seen"
+check_contains "... warns in the runtime log" "$(tail -1 "$log")" "container p1 is not probed: MEASURED_PEER=not-an-ip"
+pend p1
+check_contains "... and the record says why" "$(record_of p1 | field .probe.why_not)" "MEASURED_PEER=not-an-ip"
+
+spec ',"MEASURED_PROBE=latency,bandwidth","MEASURED_PEER=127.0.0.1:9","MEASURED_PROBE_BUDGET_MS=500"'
+pcreate p2
+seen=$(cat "$work/config.seen")
+if [ "$(id -u)" = 0 ] && [ -n "${MEASURED_PROBE_BINARY:-}" ]; then
+  check_eq "probe asked: the prelude runs first, the original args after --" \
+    "$(jq -c '.process.args | [.[0], .[1], (index("--") as $i | .[$i+1:])]' <<<"$seen")" \
+    '["/dev/.measured-probe","prelude",["app","x"]]'
+  check_eq "probe asked: the probe binary is mounted read-only, nosuid, nodev" \
+    "$(jq -c '.mounts[] | select(.destination == "/dev/.measured-probe") | [.source, .options]' <<<"$seen")" \
+    "[\"$MEASURED_PROBE_BINARY\",[\"bind\",\"ro\",\"nosuid\",\"nodev\"]]"
+  out_src=$(jq -r '.mounts[] | select(.destination == "/dev/.measured-out") | .source' <<<"$seen")
+  check_eq "probe asked: the result channel is a small tmpfs of its own" \
+    "$(findmnt -n -o FSTYPE,OPTIONS "$out_src" | grep -o 'tmpfs.*size=256k' | cut -c1-5)" tmpfs
+  check_eq "probe asked: every other key of the spec is kept" \
+    "$(jq -cS 'del(.process.args, .mounts)' <<<"$seen")" "$(jq -cS 'del(.process.args, .mounts)' "$work/pbundle/config.json")"
+  pend p2
+  check "the channel is unmounted after delete" bash -c "! findmnt -n '$out_src' >/dev/null"
+  check_eq "the record shows the container's own args, not the prelude" "$(record_of p2 | field .container.args)" '["app","x"]'
+  check_eq "the record has the probe's plan" "$(record_of p2 | field '.probe | [.mode, .tests, .peer, .injected]')" \
+    '["prelude","latency,bandwidth","127.0.0.1:9",true]'
+  check_contains "nobody ran the probe (a fake runtime): the record says so" "$(record_of p2 | field .probe.why)" "left no result"
+else
+  tap_skip "probe injection" "needs root (it mounts the result channel) and MEASURED_PROBE_BINARY"
+  pend p2
+fi
+
+spec ',"MEASURED_PROBE=latency","MEASURED_PEER=127.0.0.1"'
+jq -c '.process.args = ["nosuch"]' "$work/pbundle/config.json" >"$work/c" && mv "$work/c" "$work/pbundle/config.json"
+cp "$work/pbundle/config.json" "$work/config.orig"
+pcreate p3
+check "a program missing from the image: no prelude, the runtime reports it" cmp -s "$work/config.orig" "$work/config.seen"
+pend p3
 
 tap_done

@@ -48,6 +48,26 @@ static int attach(const char *dev)
   return fd;
 }
 
+/* A tap on a bridge only forwards once its port, which comes up with the carrier our attach
+ * brings, is in the forwarding state (3): frames written before are dropped. */
+static void wait_bridge_port(const char *dev)
+{
+  char path[128];
+  snprintf(path, sizeof path, "/sys/class/net/%s/brport/state", dev);
+  for (int i = 0; i < 200; i++) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+      return; /* not on a bridge */
+    int state = -1;
+    int got = fscanf(f, "%d", &state);
+    fclose(f);
+    if (got == 1 && state == 3)
+      return;
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
 static void write_frames(int fd, long n, size_t size, const unsigned char src[6],
                          const unsigned char dst[6])
 {
@@ -136,8 +156,10 @@ int main(int argc, char **argv)
     close(open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
   if (read_ms)
     read_frames(fd, read_ms);
-  if (nwrite)
+  if (nwrite) {
+    wait_bridge_port(dev);
     write_frames(fd, nwrite, (size_t)size, src, dst);
+  }
   close(fd);
   return 0;
 }

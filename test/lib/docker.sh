@@ -102,3 +102,18 @@ restore_table() {
   rm -f "$_table_saved"
   _table_saved=""
 }
+
+# A reflector container (plain runc) with the installed probe binary; prints its IP address.
+PROBE_BIN=${MEASURED_PROBE_BIN:-/usr/local/libexec/measured/measured-probe}
+start_reflector() { # name [reflector options...]
+  local name=$1
+  shift
+  docker rm -f "$name" >/dev/null 2>&1
+  docker run -d --name "$name" --label measured-test=reflector --runtime=runc \
+    -v "$PROBE_BIN:/measured-probe:ro" "$IMAGE" /measured-probe reflector "$@" >/dev/null
+  for _ in $(seq 50); do
+    docker logs "$name" 2>&1 | grep -q listening && break
+    sleep 0.1
+  done
+  docker inspect -f '{{.NetworkSettings.IPAddress}}' "$name"
+}

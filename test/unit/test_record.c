@@ -60,7 +60,8 @@ static void complete_lifecycle(void **state)
                             .context = ctx};
   json *net = parse("{\"interval_ms\":1000,\"counters\":{\"samples\":3,\"consistent\":true},"
                     "\"sampler\":{\"cpu_us\":5,\"max_rss_kb\":900},\"missed\":[]}");
-  json *rec = record_build("cid", events, 0, &del, net, NULL);
+  struct record_inputs in = {.events = events, .net = net};
+  json *rec = record_build("cid", &in, &del, NULL);
   json_free(net);
   /* schema first: readers can dispatch on it before anything else */
   assert_string_equal(rec->keys[0], "schema");
@@ -105,7 +106,8 @@ static void missing_pieces_are_named(void **state)
   json *events = parse("[{\"ev\":\"start\",\"mono_us\":5,\"dur_us\":1,\"ovh_us\":1,\"rc\":0},"
                        "{\"ev\":\"exit\",\"unknown\":\"exit status not observed (EPERM)\"}]");
   struct delete_info del = {.begin_mono_us = 10, .real_ns = 1, .dur_us = 1};
-  json *rec = record_build("cid", events, 2, &del, NULL, NULL);
+  struct record_inputs in = {.events = events, .bad_event_lines = 2};
+  json *rec = record_build("cid", &in, &del, NULL);
   const json *missed = json_get(rec, "missed");
   char *all = NULL;
   assert_int_equal(json_serialize(missed, false, &all, NULL, NULL), 0);
@@ -128,7 +130,8 @@ static void hostile_event_shapes(void **state)
   json *events = parse("[1,\"x\",{\"ev\":5},{\"ev\":\"create\",\"runtime\":[],\"missed\":{}},"
                        "{\"ev\":\"exit\",\"code\":\"3\"},{\"ev\":\"start\",\"mono_us\":\"x\"}]");
   struct delete_info del = {0};
-  json *rec = record_build("cid", events, 0, &del, NULL, NULL);
+  struct record_inputs in = {.events = events};
+  json *rec = record_build("cid", &in, &del, NULL);
   assert_non_null(rec);
   assert_int_equal(json_get(rec, "lifetime_us")->type, JSON_NULL);
   json_free(rec);

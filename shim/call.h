@@ -1,0 +1,46 @@
+/* What every measured call shares: its context, its event, its warnings. */
+#ifndef MEASURED_CALL_H
+#define MEASURED_CALL_H
+
+#include "json.h"
+#include "merr.h"
+#include "ociargs.h"
+#include "ocilog.h"
+#include "runner.h"
+#include "table.h"
+
+struct call_ctx {
+  int argc;
+  char **argv; /* the wrapper's own command line */
+  const struct oci_call *call;
+  const struct runtime_table *table;
+  const struct runtime_entry *entry;
+  const char *real_path;
+  char **real_argv; /* what the real runtime was given */
+  const struct ocilog *log;
+  int64_t t0_us; /* when the wrapper's main() began */
+  struct run_result run;
+};
+
+/* The real call's exit status as a shell would show it. */
+int call_rc(const struct call_ctx *c);
+
+/* An event for this call ({"ev","mono_us","real_ns","dur_us","rc"}); call_finish_event adds
+ * the wrapper's own time so far, last. */
+json *call_event(const struct call_ctx *c);
+void call_finish_event(const struct call_ctx *c, json *ev);
+int64_t call_overhead_now(const struct call_ctx *c);
+
+/* One warning line in the runtime's log: measurement failed, the container is not affected. */
+void call_warn(const struct call_ctx *c, const char *what, const merr *err);
+
+int call_open_state_root(const struct call_ctx *c, merr **err);
+
+/* Appends a record to the store of this call's runtime entry. */
+int call_store_record(const struct call_ctx *c, const json *rec, merr **err);
+
+/* A token naming this wrapper invocation (pid and start time): the state a pre-create step
+ * makes is adopted by the post-create step of the same invocation only. */
+char *call_owner_token(const struct call_ctx *c);
+
+#endif
