@@ -1,6 +1,7 @@
 /* measured: the user's command. */
 #include "commands.h"
 #include "reflector.h"
+#include "report.h"
 
 int cmd_discover(int argc, char **argv);
 
@@ -20,6 +21,7 @@ static const struct command {
     {"uninstall", cmd_uninstall, "remove measured's runtime entries from the engine"},
     {"list", cmd_list, "show the registered measured runtimes and their real runtimes"},
     {"discover", cmd_discover, "print the network path of a running container"},
+    {"report", cmd_report, "statistics, comparisons and figures from the stores"},
     {"reflector", reflector_main, "serve as the peer of measured-probe (TCP and UDP)"},
 };
 

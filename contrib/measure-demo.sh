@@ -2,7 +2,7 @@
 # The main job on a fresh Debian 12 machine, as root: set everything up (contrib/setup-debian.sh:
 # packages, build, install, dockerd, the local image, runtime registration), then measure real
 # containers through each measured runtime that works here (each probed against a reflector on
-# the default bridge), and print what was recorded.
+# the default bridge), print what was recorded, and the report comparing the runtimes.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/setup-debian.sh"
@@ -69,6 +69,10 @@ for rt in runc runsc; do
   grep "\"run\":\"$run_tag\"" "$store" | jq -r --arg rt "$rt" 'select(.runtime.name == $rt and .labels.case == "probed") |
     "\(.runtime.name): \(.network.driver): \(.network.paths[0]) | eth0 sent \(.network.counters.links[0].delta.tx_bytes) bytes in \(.network.counters.samples) samples, consistent: \(.network.counters.consistent)"' | tail -1
 done
-echo
 echo "added_ms: the wrapper's own time over all calls of the lifecycle."
+
+printf '\n== measured report: the probed runs, each runtime compared with runc\n'
+measured report "$store" --label "run=$run_tag" --label case=probed --by runtime,driver --baseline runc
+echo
 echo "Every record in full: jq 'select(.labels.run == \"$run_tag\")' $store"
+echo "The study's whole experiment (runtimes x driver pairs x load x 15 repetitions): contrib/paper/run.sh"

@@ -15,13 +15,13 @@ build=${MEASURED_BUILD_DIR:-$top/build}
 packages=(
   # build
   meson ninja-build pkg-config gcc libc6-dev
-  libyajl-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev libcmocka-dev
+  libyajl-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev libcmocka-dev libcairo2-dev
   # engine and runtimes
   docker.io containerd runc runsc crun iptables
   # what the image carries
   busybox-static iperf3 sockperf stress-ng
   # tests and benchmarks
-  jq util-linux procps iproute2 hyperfine
+  jq util-linux procps iproute2 libxml2-utils
 )
 
 step() { printf '\n== %s\n' "$*"; }

@@ -51,6 +51,8 @@ json *latency_stats_json(const struct latency_stats *s)
 {
   json *o = json_new(JSON_OBJECT);
   json_set(o, "count", json_new_uint(s->count));
+  if (s->count == 0)
+    return o; /* no round trip: no figures, rather than zeros */
   json_set(o, "min_us", us(s->min));
   json_set(o, "mean_us", us(s->mean));
   json_set(o, "p50_us", us(s->p50));

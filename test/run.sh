@@ -4,7 +4,7 @@
 #   2. every suite of the build: unit (C, cmocka), functional (the wrapper against a fake
 #      runtime), integration (the real docker CLI and engine)
 #   3. unit and functional again in an ASan+UBSan build
-#   4. the overhead benchmark, briefly (reported, never asserted)
+#   4. the overhead and report-speed benchmarks, briefly (reported, never asserted)
 # Ends with "N passed, N failed, N skipped", counted over test points; exits non-zero on any
 # failure.
 set -uo pipefail
@@ -39,6 +39,8 @@ fi
 
 printf '\n== benchmark: wrapper overhead (3 pairs; not asserted)\n'
 "$top/test/bench/wrapper-overhead.sh" 3 || echo "benchmark did not complete"
+printf '\n== benchmark: measured report over 10 000 generated records (not asserted)\n'
+MEASURED_CLI=$build/cli/measured "$top/test/bench/report-speed.sh" 10000 || echo "benchmark did not complete"
 
 printf '\n'
 summary=$("$top/test/count-results.sh" "${logs[@]}")

@@ -40,7 +40,9 @@ setup() {
     ip link set "$parent" up
     ip link set msdmvp1 up
   fi
-  ensure_network measured-test-macvlan -d macvlan -o parent="$parent" --subnet 172.31.240.0/24
+  # a benchmarking-range subnet (RFC 2544): outside Docker's default pools, which a bridge's
+  # automatic subnet may come from
+  ensure_network measured-test-macvlan -d macvlan -o parent="$parent" --subnet 198.18.240.0/24
   if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
     docker swarm init --advertise-addr 127.0.0.1 >/dev/null && swarm_inited=1
   fi
