@@ -1,10 +1,12 @@
 #include "fileio.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,48 @@ int write_all(int fd, const void *buf, size_t len, merr **err)
   return 0;
 }
 
+int read_fd_bounded(int fd, const char *what, size_t max, size_t hint, int timeout_ms, char **out,
+                    size_t *len, merr **err)
+{
+  int64_t deadline = timeout_ms >= 0 ? mono_us() + (int64_t)timeout_ms * 1000 : 0;
+  size_t cap = hint, n = 0;
+  if (cap < 4096) /* /proc files report size 0 */
+    cap = max + 1 < 4096 ? max + 1 : 4096;
+  cleanup_free char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (n == cap) {
+      if (cap > max)
+        return merr_set(err, 0, "%s: more than the limit of %zu bytes", what, max);
+      cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    if (timeout_ms >= 0) {
+      int64_t left = deadline - mono_us();
+      struct pollfd p = {.fd = fd, .events = POLLIN};
+      int ready = left > 0 ? poll(&p, 1, (int)((left + 999) / 1000)) : 0;
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready <= 0)
+        return merr_set(err, ready < 0 ? errno : ETIMEDOUT, "read %s", what);
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return merr_set(err, errno, "read %s", what);
+    if (r == 0)
+      break;
+    n += (size_t)r;
+  }
+  if (n > max)
+    return merr_set(err, 0, "%s: more than the limit of %zu bytes", what, max);
+  buf[n] = '\0';
+  *out = steal_pointer(&buf);
+  if (len)
+    *len = n;
+  return 0;
+}
+
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, merr **err)
 {
   cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -43,33 +87,7 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
     return merr_set(err, 0, "%s: %lld bytes, more than the limit of %zu", path,
                     (long long)st.st_size, max);
   /* Read to EOF rather than trusting st_size: the file may grow while we read it. */
-  size_t cap = (size_t)st.st_size + 1, n = 0;
-  if (cap < 4096) /* /proc files report size 0 */
-    cap = max + 1 < 4096 ? max + 1 : 4096;
-  cleanup_free char *buf = xmalloc(cap + 1);
-  for (;;) {
-    if (n == cap) {
-      if (cap > max)
-        return merr_set(err, 0, "%s: more than the limit of %zu bytes", path, max);
-      cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-      buf = xrealloc(buf, cap + 1);
-    }
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return merr_set(err, errno, "read %s", path);
-    if (r == 0)
-      break;
-    n += (size_t)r;
-  }
-  if (n > max)
-    return merr_set(err, 0, "%s: more than the limit of %zu bytes", path, max);
-  buf[n] = '\0';
-  *out = steal_pointer(&buf);
-  if (len)
-    *len = n;
-  return 0;
+  return read_fd_bounded(fd, path, max, (size_t)st.st_size + 1, -1, out, len, err);
 }
 
 static int replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,

@@ -13,6 +13,11 @@
  * The result is NUL-terminated. */
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, merr **err);
 
+/* Reads fd to its end (at most max bytes, NUL-terminated; hint: the expected size). With
+ * timeout_ms >= 0 the whole read must end within that time. `what` names it in errors. */
+int read_fd_bounded(int fd, const char *what, size_t max, size_t hint, int timeout_ms, char **out,
+                    size_t *len, merr **err);
+
 /* Replaces dirfd/name atomically: a temporary file in the same directory, fsync, rename, and
  * fsync of the directory. Readers see the old content or the new one, never a mix. */
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,

@@ -67,13 +67,15 @@ void ocilog_write(const struct ocilog *log, const char *level, const char *fmt, 
   if (log->path) {
     cleanup_free char *line = ocilog_format(log->json, level, msg, real_ns());
     int fd =
-        open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+        open(log->path,
+             O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (log->quiet ? 0 : O_CREAT),
+             0644);
     if (fd >= 0) {
       ssize_t ignored = write(fd, line, strlen(line));
       (void)ignored;
       close(fd);
     }
   }
-  if (log->to_stderr || log->path == NULL)
+  if (!log->quiet && (log->to_stderr || log->path == NULL))
     dprintf(STDERR_FILENO, "%s\n", msg);
 }

@@ -2,7 +2,9 @@
  *
  * Docker reads what a runtime says only from the `--log` file it passes (runc's logrus format,
  * `--log-format json` or `text`); it shows the last error line when a call fails. Each message
- * is one line, appended with a single write so that it never interleaves with runc's own. */
+ * is one line, appended with a single write so that it never interleaves with runc's own. A
+ * containerd shim has no --log: its messages go to the "log" FIFO of its bundle, which
+ * containerd copies into its own log. */
 #ifndef MEASURED_OCILOG_H
 #define MEASURED_OCILOG_H
 
@@ -12,6 +14,8 @@ struct ocilog {
   const char *path; /* NULL: no --log given */
   bool json;        /* --log-format json (default text, as runc) */
   bool to_stderr;   /* also print to stderr */
+  bool quiet;       /* never stderr, never create the file: a containerd shim's "log" FIFO,
+                       whose stdout and stderr containerd reads as the shim's answer */
 };
 
 /* level: "error" or "warning". The message is prefixed with "measured: ". */

@@ -14,14 +14,15 @@
 enum { TABLE_MAX_BYTES = 1 << 20, TABLE_MAX_ARGS = 64, TABLE_MAX_RUNTIMES = 256 };
 
 static const struct {
-  const char *name, *path, *arg;
+  const char *name, *path, *arg, *shim;
 } builtin_runtimes[] = {
-    {"runc", "runc", NULL},
-    {"crun", "crun", NULL},
+    {"runc", "runc", NULL, "containerd-shim-runc-v2"},
+    {"crun", "crun", NULL, NULL},
     /* gVisor's own netstack fails on this project's reference machine (see README); with
      * --network=host runsc uses the container's network namespace through the host kernel. */
-    {"runsc", "runsc", "--network=host"},
-    {"kata-runtime", "kata-runtime", NULL},
+    {"runsc", "runsc", "--network=host", "containerd-shim-runsc-v1"},
+    {"kata-runtime", "kata-runtime", NULL, NULL},              /* Kata 1.x: an OCI command line */
+    {"kata", "kata-runtime", NULL, "containerd-shim-kata-v2"}, /* Kata 2.x/3.x: a shim only */
 };
 
 const char *runtime_table_path(void)
@@ -48,6 +49,7 @@ static void entry_clear(struct runtime_entry *e)
   free(e->probe.mode);
   free(e->name);
   free(e->path);
+  free(e->shim);
   for (size_t i = 0; i < e->nargs; i++)
     free(e->args[i]);
   free(e->args);
@@ -93,6 +95,8 @@ static struct runtime_table *table_with_builtins(const char *source)
     struct runtime_entry *e = entry_slot(t, builtin_runtimes[i].name);
     e->name = xstrdup(builtin_runtimes[i].name);
     e->path = xstrdup(builtin_runtimes[i].path);
+    if (builtin_runtimes[i].shim)
+      e->shim = xstrdup(builtin_runtimes[i].shim);
     e->builtin = true;
     if (builtin_runtimes[i].arg) {
       e->args = xmalloc(sizeof *e->args);
@@ -210,13 +214,14 @@ static int parse_entry(const char *name, const json *v, const char *what, struct
   for (size_t i = 0; i < v->n; i++) {
     const char *key = v->keys[i];
     const json *val = v->items[i];
-    if (strcmp(key, "path") == 0) {
+    if (strcmp(key, "path") == 0 || strcmp(key, "shim") == 0) {
       const char *s = json_string(val);
       if (s == NULL || *s == '\0' || strlen(s) > 4096 || (strchr(s, '/') && s[0] != '/'))
-        return merr_set(err, 0, "%s: runtimes.%s.path must be an absolute path or a plain name",
-                        what, name);
-      free(e->path);
-      e->path = xstrdup(s);
+        return merr_set(err, 0, "%s: runtimes.%s.%s must be an absolute path or a plain name", what,
+                        name, key);
+      char **slot = key[0] == 'p' ? &e->path : &e->shim;
+      free(*slot);
+      *slot = xstrdup(s);
     } else if (strcmp(key, "args") == 0) {
       if (parse_args(val, what, name, e, err) < 0)
         return -1;

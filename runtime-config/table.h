@@ -1,7 +1,8 @@
 /* The runtime table: which real runtime each `measured-<name>` wraps, with what extra arguments,
  * and where its records go. Read from /etc/measured/measured.json (or $MEASURED_CONFIG); built-in
- * entries for runc, crun, runsc and kata-runtime apply when the file is absent, and the file's
- * entries replace built-in ones of the same name.
+ * entries for runc, crun, runsc, kata-runtime (Kata 1.x) and kata (Kata 2.x/3.x, a shim only)
+ * apply when the file is absent, and the file's entries replace built-in ones of the same name.
+ * `shim` names the containerd shim that containerd-shim-measured-<name>-v2 wraps.
  *
  *   {
  *     "store": "/var/lib/measured/samples.jsonl",      optional
@@ -10,6 +11,7 @@
  *     "probe_binary": "/usr/local/libexec/measured/measured-probe",   optional
  *     "runtimes": {
  *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"},
+ *       "kata": {"path": "kata-runtime", "shim": "containerd-shim-kata-v2"},
  *       "runc-probe": {"path": "runc", "probe": {"tests": "latency,bandwidth",
  *                      "peer": "172.17.0.1:7447", "mode": "prelude", "budget_ms": 2000}}
  *     }
@@ -44,6 +46,7 @@ struct probe_settings {
 struct runtime_entry {
   char *name;  /* what follows "measured-" */
   char *path;  /* absolute path, or a name searched in PATH */
+  char *shim;  /* the containerd shim it runs under (containerd-shim-<x>-v2), NULL: none */
   char **args; /* extra global arguments put before the caller's */
   size_t nargs;
   char *store;            /* NULL: the table's store */

@@ -9,6 +9,9 @@
 #include "runner.h"
 #include "table.h"
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 struct call_ctx {
   int argc;
   char **argv; /* the wrapper's own command line */
@@ -20,6 +23,15 @@ struct call_ctx {
   const struct ocilog *log;
   int64_t t0_us; /* when the wrapper's main() began */
   struct run_result run;
+  /* Under a containerd shim (shim/hook.c) there is no runtime call to wrap: OCI hooks stand for
+   * its points, and these say what the hook knows. */
+  struct {
+    bool active;
+    pid_t pid;             /* the container's init, from the hook's state */
+    const char *owner;     /* the state owner token the shim wrapper used */
+    const char *shim_path; /* the real containerd shim */
+    int64_t before_us;     /* the shim wrapper's own time, counted in create's overhead */
+  } hook;
 };
 
 /* The real call's exit status as a shell would show it. */

@@ -69,7 +69,10 @@ static pid_t init_pid(const struct call_ctx *c, json *missed)
 {
   merr *err = NULL;
   pid_t pid = 0;
-  if (c->call->pid_file) {
+  if (c->hook.active) {
+    if ((pid = c->hook.pid) <= 0)
+      merr_set(&err, 0, "the hook's state has no pid");
+  } else if (c->call->pid_file) {
     cleanup_free char *text = NULL;
     if (read_file_at(AT_FDCWD, c->call->pid_file, PID_FILE_MAX, &text, NULL, &err) == 0 &&
         (pid = parse_pid(text)) == 0)
@@ -173,6 +176,9 @@ static json *create_event(const struct call_ctx *c, const json *config, const ch
   json_set(rt, "path", json_new_text(c->real_path));
   if (version)
     json_set(rt, "version", json_new_text(version));
+  json_set(rt, "via", json_new_string(c->hook.active ? "shim-v2" : "oci"));
+  if (c->hook.shim_path)
+    json_set(rt, "shim", json_new_text(c->hook.shim_path));
   json_set(ev, "runtime", rt);
   json_set(ev, "host", host_identity());
   add_spec_details(config, ev, missed);
@@ -275,7 +281,8 @@ static const char *probe_blocker(const struct call_ctx *c, const json *config,
 {
   if (plan->why_not)
     return plan->why_not;
-  if (!plan->exec_mode && !probe_args0_resolvable(c->call->bundle, config))
+  if (!plan->exec_mode && (!c->hook.active || probe_root_ready(c->call->bundle, config)) &&
+      !probe_args0_resolvable(c->call->bundle, config))
     return "the container's program (args[0]) is not in its image: the runtime reports that "
            "itself, without a probe in front";
   *bin = probe_binary_path(c->table->probe_binary, err);

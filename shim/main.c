@@ -1,4 +1,6 @@
-/* measured-<runtime>: a transparent OCI runtime wrapper.
+/* measured-<runtime>: a transparent OCI runtime wrapper. The same binary is also the shim-v2
+ * wrapper (containerd-shim-measured-<runtime>-v2, shimv2.c) and the OCI hooks that one puts in
+ * place (measured-hook, hook.c), chosen by the name it is run as.
  *
  * Docker runs it in place of runc (or crun, runsc, kata-runtime). The part of argv[0] after
  * "measured-" names an entry of the runtime table. Calls that are not measured (state, list,
@@ -9,10 +11,12 @@
 #include "clock.h"
 #include "fileio.h"
 #include "guard.h"
+#include "hook.h"
 #include "lifecycle.h"
 #include "ociargs.h"
 #include "ocilog.h"
 #include "runner.h"
+#include "shimv2.h"
 #include "spec.h"
 #include "table.h"
 #include "xalloc.h"
@@ -45,10 +49,11 @@ static void fail(const struct ocilog *log, const char *fmt, ...)
   exit(EXIT_WRAPPER_ERROR);
 }
 
+static const char *base_name(const char *path);
+
 static const char *runtime_name(const char *argv0)
 {
-  const char *base = strrchr(argv0, '/');
-  base = base ? base + 1 : argv0;
+  const char *base = base_name(argv0);
   return strncmp(base, NAME_PREFIX, strlen(NAME_PREFIX)) == 0 ? base + strlen(NAME_PREFIX) : NULL;
 }
 
@@ -105,9 +110,19 @@ static bool is_measured(const struct oci_call *call)
   return call->sub >= OCI_SUB_CREATE && oci_id_valid(call->id) && call->id[0] != '.';
 }
 
+static const char *base_name(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
 int main(int argc, char **argv)
 {
   int64_t t0 = mono_us();
+  if (strcmp(base_name(argv[0]), HOOK_ARGV0) == 0)
+    return hook_main(argc, argv, t0);
+  if (strncmp(base_name(argv[0]), SHIM_PREFIX, strlen(SHIM_PREFIX)) == 0)
+    return shimv2_main(argc, argv, t0);
   struct oci_call call;
   oci_args_parse(argc, argv, &call);
   struct ocilog log = {.path = call.log_path,

@@ -2,8 +2,10 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "probe_result.h"
+#include "spec.h"
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -75,16 +77,35 @@ static const char *env_path(const json *config)
   return found ? found : DEFAULT_PATH;
 }
 
+static char *root_path_of(const char *bundle, const json *config)
+{
+  const char *root =
+      json_string(json_get_path(config, (const char *const[]){"root", "path", NULL}));
+  if (root == NULL)
+    return NULL;
+  return root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", bundle ? bundle : ".", root);
+}
+
+bool probe_root_ready(const char *bundle, const json *config)
+{
+  cleanup_free char *path = root_path_of(bundle, config);
+  DIR *d = path ? opendir(path) : NULL;
+  if (d == NULL)
+    return false;
+  bool any = false;
+  for (struct dirent *e; !any && (e = readdir(d));)
+    any = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  closedir(d);
+  return any;
+}
+
 bool probe_args0_resolvable(const char *bundle, const json *config)
 {
   const json *args = json_get_path(config, (const char *const[]){"process", "args", NULL});
   const char *arg0 = json_is(args, JSON_ARRAY) && args->n ? json_string(args->items[0]) : NULL;
-  const char *root =
-      json_string(json_get_path(config, (const char *const[]){"root", "path", NULL}));
-  if (arg0 == NULL || *arg0 == '\0' || root == NULL)
+  cleanup_free char *root_path = root_path_of(bundle, config);
+  if (arg0 == NULL || *arg0 == '\0' || root_path == NULL)
     return false;
-  cleanup_free char *root_path =
-      root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", bundle ? bundle : ".", root);
   cleanup_close int rootfd = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return false;
@@ -206,18 +227,6 @@ void probe_strip_prelude(json *config)
   }
 }
 
-static int write_spec(const char *bundle, const json *config, merr **err)
-{
-  cleanup_free char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
-  struct stat st;
-  mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
-  cleanup_free char *text = NULL;
-  size_t len;
-  if (json_serialize(config, false, &text, &len, err) < 0)
-    return -1;
-  return write_file_atomic_at(AT_FDCWD, path, text, len, mode, err);
-}
-
 int probe_save_plan(int dirfd, const struct probe_plan *p, bool injected, const char *why_not,
                     merr **err)
 {
@@ -238,7 +247,7 @@ int probe_inject(int dirfd, const char *state_path, const char *bundle, json *co
   if (mount_channel(dirfd, out_path, config, err) < 0)
     return -1;
   if (edit_spec(config, p, probe_bin, out_path, err) < 0 ||
-      probe_save_plan(dirfd, p, true, NULL, err) < 0 || write_spec(bundle, config, err) < 0) {
+      probe_save_plan(dirfd, p, true, NULL, err) < 0 || spec_save(bundle, config, err) < 0) {
     probe_release(state_path);
     unlinkat(dirfd, PROBE_PLAN_FILE, 0);
     return -1;

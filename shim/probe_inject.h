@@ -43,6 +43,11 @@ int probe_load_injected_plan(int dirfd, struct probe_plan *p);
  * container. */
 bool probe_args0_resolvable(const char *bundle, const json *config);
 
+/* Whether the root filesystem is in place yet. A containerd shim mounts it only when it creates
+ * the container, after the shim wrapper has edited the spec: args[0] cannot be looked up then,
+ * and the prelude reports a missing program itself, as a shell would (exit 127). */
+bool probe_root_ready(const char *bundle, const json *config);
+
 /* Undoes a prelude in a parsed spec (args after "--"), for the record: it shows the container's
  * own command. */
 void probe_strip_prelude(json *config);

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int spec_load(const char *bundle, json **config, merr **err)
 {
@@ -132,4 +133,16 @@ json *spec_labels(const json *config, unsigned *rejected)
     json_set(labels, k, json_new_string(eq + 1));
   }
   return labels;
+}
+
+int spec_save(const char *bundle, const json *config, merr **err)
+{
+  cleanup_free char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
+  struct stat st;
+  mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
+  cleanup_free char *text = NULL;
+  size_t len;
+  if (json_serialize(config, false, &text, &len, err) < 0)
+    return -1;
+  return write_file_atomic_at(AT_FDCWD, path, text, len, mode, err);
 }

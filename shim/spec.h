@@ -20,6 +20,10 @@ enum {
 /* Reads and parses <bundle>/config.json (bundle NULL: the current directory). */
 int spec_load(const char *bundle, json **config, merr **err);
 
+/* Replaces <bundle>/config.json with config, atomically (temp file, fsync, rename), keeping its
+ * mode. */
+int spec_save(const char *bundle, const json *config, merr **err);
+
 /* {"args":[...],"args_truncated":bool,"hostname":..,"netns":{"mode":"host|new|path","path":..}}
  * Args beyond SPEC_MAX_ARGS, or longer than SPEC_MAX_ARG_BYTES, are cut and flagged. */
 json *spec_container_summary(const json *config);

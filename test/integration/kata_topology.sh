@@ -77,55 +77,101 @@ check_eq "discovery: ingress qdiscs ffff: on both" \
 check_eq "discovery: the tap has eth0's MAC" \
   "$(jq -r '.links.container[] | select(.name == "tap0_kata") | .mac' <<<"$topo")" "$mac"
 
-# --- a lifecycle through the wrapper, traffic both ways ----------------------------------------
+# --- lifecycles: through the OCI wrapper, and through the shim-v2 wrapper's hooks ----------------
+# The OCI wrapper runs a fake runtime whose "container" lives in the namespace. The hooks are what
+# containerd-shim-measured-kata-v2 puts in the spec: Kata runs them on the host with the state
+# on stdin; here the test plays the runtime, with a "container" of its own in the namespace.
 ln -s "$wrapper" "$work/measured-katafake"
+ln -s "$wrapper" "$work/measured-hook"
 cat >"$work/table.json" <<JSON
 {"state_dir": "$work/state", "store": "$work/samples.jsonl",
- "runtimes": {"katafake": {"path": "$here/../functional/fake-runtime.sh", "sample_interval_ms": 100}}}
+ "runtimes": {"katafake": {"path": "$here/../functional/fake-runtime.sh", "sample_interval_ms": 100},
+              "katashim": {"path": "$here/../functional/fake-runtime.sh", "shim": "/bin/true",
+                           "sample_interval_ms": 100}}}
 JSON
 mkdir -p "$work/bundle"
 echo '{"ociVersion":"1.0.2","process":{"args":["vm"]},"linux":{"namespaces":[{"type":"network"}]}}' \
   >"$work/bundle/config.json"
 export MEASURED_CONFIG=$work/table.json FAKE_DIR=$work FAKE_NETNS=$ns
 W=("$work/measured-katafake" --log "$work/log.json" --log-format json)
-"${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" kata1
-"${W[@]}" start kata1
-sleep 0.3
+hook() { # phase id pid: as a runtime runs a hook, state on stdin and nothing else inherited
+  printf '{"ociVersion":"1.0.2","id":"%s","status":"created","pid":%s,"bundle":"%s"}' \
+    "$2" "$3" "$work/bundle" |
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin MEASURED_CONFIG="$MEASURED_CONFIG" FAKE_DIR="$work" \
+      "$work/measured-hook" "$1" --runtime katashim
+}
+begin_lifecycle() { # via id
+  if [ "$1" = oci ]; then
+    "${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" "$2"
+    "${W[@]}" start "$2"
+  else
+    ip netns exec "$ns" sleep 600 </dev/null >/dev/null 2>&1 &
+    echo $! >"$work/hook.pid"
+    echo $! >>"$work/all.pids"
+    disown
+    for _ in $(seq 100); do
+      [ "$(readlink /proc/$!/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+      sleep 0.01
+    done
+    hook create-runtime "$2" "$(cat "$work/hook.pid")"
+    hook poststart "$2" "$(cat "$work/hook.pid")"
+  fi
+  sleep 0.3
+}
+end_lifecycle() { # via id
+  if [ "$1" = oci ]; then
+    "${W[@]}" kill "$2" KILL
+    sleep 0.3
+    "${W[@]}" delete "$2"
+  else
+    kill -9 "$(cat "$work/hook.pid")"
+    sleep 0.3
+    hook poststop "$2" 0
+  fi
+}
 
-# host -> VM: K frames of 142 bytes into the bridge, read by the VM stand-in
-K=200
-ip netns exec "$ns" "$tapecho" --dev tap0_kata --read-ms 1500 --ready "$work/ready" >"$work/read.out" &
-reader=$!
-for _ in $(seq 50); do [ -e "$work/ready" ] && break; sleep 0.05; done
-"$tapecho" --dev "$host_tap" --write $K --size 142 --src "$host_tap_mac" --dst "$mac" >/dev/null
-wait $reader
-check_eq "the VM side received every frame" "$(cat "$work/read.out")" "read $K frames $((K * 142)) bytes"
-# VM -> host: K2 frames of 300 bytes
-K2=50
-ip netns exec "$ns" "$tapecho" --dev tap0_kata --write $K2 --size 300 --src "$mac" \
-  --dst "$host_tap_mac" >"$work/write.out"
-check_eq "the VM side sent every frame" "$(cat "$work/write.out")" "wrote $K2 frames $((K2 * 300)) bytes"
-sleep 0.3
-"${W[@]}" kill kata1 KILL
-sleep 0.3
-"${W[@]}" delete kata1
-check_eq "one record" "$(grep -c '"id":"kata1"' "$work/samples.jsonl")" 1
-rec=$(grep '"id":"kata1"' "$work/samples.jsonl")
-check_eq "record: driver" "$(jq -r .network.driver <<<"$rec")" kata-tcfilter
-check_eq "record: path" "$(jq -r '.network.paths[0]' <<<"$rec")" \
-  "container tap0_kata =mirred=> container eth0 -> host $host_end -> bridge $br"
-check "record: several samples" test "$(jq -r .network.counters.samples <<<"$rec")" -ge 5
-# tc counts an ingress packet from its network header: 14 bytes less than the frame.
-act() { jq -c --arg d "$1" '.network.counters.actions[] | select(.dev == $d) | [.direction, .mode, .target, .delta.packets, .delta.bytes, .delta.drops]' <<<"$rec"; }
-check_eq "record: eth0 -> tap0_kata mirred counted every frame exactly" "$(act eth0)" \
-  "[\"egress\",\"redirect\",\"tap0_kata\",$K,$((K * (142 - 14))),0]"
-check_eq "record: tap0_kata -> eth0 mirred counted every frame exactly" "$(act tap0_kata)" \
-  "[\"egress\",\"redirect\",\"eth0\",$K2,$((K2 * (300 - 14))),0]"
-lnk() { jq -c --arg n "$1" '.network.counters.links[] | select(.name == $n) | [.delta.rx_packets, .delta.rx_bytes, .delta.tx_packets, .delta.tx_bytes]' <<<"$rec"; }
-check_eq "record: eth0 counters (rx from host, tx to host)" "$(lnk eth0)" \
-  "[$K,$((K * 142)),$K2,$((K2 * 300))]"
-check_eq "record: the host end mirrors eth0" "$(lnk "$host_end")" \
-  "[$K2,$((K2 * 300)),$K,$((K * 142))]"
-check_eq "record: veth pair consistent" "$(jq -r .network.counters.consistent <<<"$rec")" true
-check "record: peak rate seen on the tap" test "$(jq '.network.counters.actions[] | select(.dev == "eth0") | .peak.packets_per_s' <<<"$rec" | cut -d. -f1)" -gt 0
+for via in oci hooks; do
+  id=kata-$via
+  begin_lifecycle $via $id
+  # host -> VM: K frames of 142 bytes into the bridge, read by the VM stand-in
+  K=200
+  rm -f "$work/ready"
+  ip netns exec "$ns" "$tapecho" --dev tap0_kata --read-ms 1500 --ready "$work/ready" >"$work/read.out" &
+  reader=$!
+  for _ in $(seq 50); do [ -e "$work/ready" ] && break; sleep 0.05; done
+  "$tapecho" --dev "$host_tap" --write $K --size 142 --src "$host_tap_mac" --dst "$mac" >/dev/null
+  wait $reader
+  check_eq "$via: the VM side received every frame" "$(cat "$work/read.out")" "read $K frames $((K * 142)) bytes"
+  # VM -> host: K2 frames of 300 bytes
+  K2=50
+  ip netns exec "$ns" "$tapecho" --dev tap0_kata --write $K2 --size 300 --src "$mac" \
+    --dst "$host_tap_mac" >"$work/write.out"
+  check_eq "$via: the VM side sent every frame" "$(cat "$work/write.out")" "wrote $K2 frames $((K2 * 300)) bytes"
+  sleep 0.3
+  end_lifecycle $via $id
+  check_eq "$via: one record" "$(grep -c "\"id\":\"$id\"" "$work/samples.jsonl")" 1
+  rec=$(grep "\"id\":\"$id\"" "$work/samples.jsonl")
+  check_eq "$via: record: driver" "$(jq -r .network.driver <<<"$rec")" kata-tcfilter
+  check_eq "$via: record: path" "$(jq -r '.network.paths[0]' <<<"$rec")" \
+    "container tap0_kata =mirred=> container eth0 -> host $host_end -> bridge $br"
+  check "$via: record: several samples" test "$(jq -r .network.counters.samples <<<"$rec")" -ge 5
+  # tc counts an ingress packet from its network header: 14 bytes less than the frame.
+  act() { jq -c --arg d "$1" '.network.counters.actions[] | select(.dev == $d) | [.direction, .mode, .target, .delta.packets, .delta.bytes, .delta.drops]' <<<"$rec"; }
+  check_eq "$via: record: eth0 -> tap0_kata mirred counted every frame exactly" "$(act eth0)" \
+    "[\"egress\",\"redirect\",\"tap0_kata\",$K,$((K * (142 - 14))),0]"
+  check_eq "$via: record: tap0_kata -> eth0 mirred counted every frame exactly" "$(act tap0_kata)" \
+    "[\"egress\",\"redirect\",\"eth0\",$K2,$((K2 * (300 - 14))),0]"
+  lnk() { jq -c --arg n "$1" '.network.counters.links[] | select(.name == $n) | [.delta.rx_packets, .delta.rx_bytes, .delta.tx_packets, .delta.tx_bytes]' <<<"$rec"; }
+  check_eq "$via: record: eth0 counters (rx from host, tx to host)" "$(lnk eth0)" \
+    "[$K,$((K * 142)),$K2,$((K2 * 300))]"
+  check_eq "$via: record: the host end mirrors eth0" "$(lnk "$host_end")" \
+    "[$K2,$((K2 * 300)),$K,$((K * 142))]"
+  check_eq "$via: record: veth pair consistent" "$(jq -r .network.counters.consistent <<<"$rec")" true
+  check "$via: record: peak rate seen on the tap" test "$(jq '.network.counters.actions[] | select(.dev == "eth0") | .peak.packets_per_s' <<<"$rec" | cut -d. -f1)" -gt 0
+done
+rec=$(grep '"id":"kata-hooks"' "$work/samples.jsonl")
+check_eq "hooks: the record says how it was measured" "$(jq -c '.runtime | [.name, .via, .shim]' <<<"$rec")" \
+  '["katashim","shim-v2","/bin/true"]'
+check_eq "hooks: the exit status came from the monitor" "$(jq -c .exit <<<"$rec")" '{"signal":9,"status":137}'
+check_eq "hooks: nothing missed" "$(jq -c .missed <<<"$rec")" '[]'
 tap_done
