@@ -1,5 +1,6 @@
 #include "daemon_file.h"
 #include "cleanup.h"
+#include "config_file.h"
 #include "fileio.h"
 #include "xalloc.h"
 
@@ -57,41 +58,13 @@ char *daemon_file_render(const struct daemon_file *f, merr **err)
   return text;
 }
 
-/* A hard link keeps the old content under the backup name when the new file is renamed over
- * the original: atomic, and byte-for-byte the file as it was. */
-static int backup(const char *path, char **out, merr **err)
-{
-  char stamp[32];
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  for (int n = 0; n < 100; n++) {
-    cleanup_free char *name = n ? xasprintf("%s.measured-backup-%s-%d", path, stamp, n)
-                                : xasprintf("%s.measured-backup-%s", path, stamp);
-    if (link(path, name) == 0) {
-      *out = steal_pointer(&name);
-      return 0;
-    }
-    if (errno != EEXIST)
-      return merr_set(err, errno, "back up %s as %s", path, name);
-  }
-  return merr_set(err, 0, "back up %s: too many backups this second", path);
-}
-
 int daemon_file_save(const struct daemon_file *f, char **backup_path, merr **err)
 {
   *backup_path = NULL;
   cleanup_free char *text = daemon_file_render(f, err);
   if (text == NULL)
     return -1;
-  if (f->existed && backup(f->path, backup_path, err) < 0)
-    return -1;
-  cleanup_free char *dir = path_dirname(f->path);
-  struct stat st;
-  if (stat(dir, &st) < 0 && errno == ENOENT && mkdir(dir, 0755) < 0)
-    return merr_set(err, errno, "create %s", dir);
-  return write_file_atomic_at(AT_FDCWD, f->path, text, strlen(text), f->mode, err);
+  return config_file_replace(f->path, text, strlen(text), f->mode, f->existed, backup_path, err);
 }
 
 void daemon_file_clear(struct daemon_file *f)

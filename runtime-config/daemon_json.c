@@ -18,29 +18,69 @@ const json *daemon_json_runtimes(const json *doc)
   return json_get(doc, "runtimes");
 }
 
-int daemon_json_add_runtime(json *doc, const char *key, const char *path, bool *changed, merr **err)
+/* runtimes.<key>, made when missing; NULL (err set) when something else is in the way. */
+static json *entry_for(json *doc, const char *key, bool *changed, merr **err)
 {
   if (check_doc(doc, err) < 0)
-    return -1;
+    return NULL;
   json *rt = json_get(doc, "runtimes");
   if (rt == NULL) {
     rt = json_new(JSON_OBJECT);
     json_set(doc, "runtimes", rt);
   }
   json *entry = json_get(rt, key);
-  if (entry && !json_is(entry, JSON_OBJECT))
-    return merr_set(err, 0, "runtimes.%s is not a JSON object", key);
+  if (entry && !json_is(entry, JSON_OBJECT)) {
+    merr_set(err, 0, "runtimes.%s is not a JSON object", key);
+    return NULL;
+  }
   if (entry == NULL) {
     entry = json_new(JSON_OBJECT);
     json_set(rt, key, entry);
     *changed = true;
   }
-  const char *old = json_string(json_get(entry, "path"));
-  if (old == NULL || strcmp(old, path) != 0) {
-    json_set(entry, "path", json_new_text(path));
+  return entry;
+}
+
+static void set_text(json *entry, const char *name, const char *value, bool *changed)
+{
+  const char *old = json_string(json_get(entry, name));
+  if (old == NULL || strcmp(old, value) != 0) {
+    json_set(entry, name, json_new_text(value));
     *changed = true;
   }
+}
+
+/* The two forms exclude each other: Docker refuses an entry with both. */
+static void drop(json *entry, const char *name, bool *changed)
+{
+  if (json_del(entry, name))
+    *changed = true;
+}
+
+/* runtimes.<key>.<field> = value, without the keys of the other form. */
+static int set_form(json *doc, const char *key, const char *field, const char *value,
+                    const char *const *other_form, bool *changed, merr **err)
+{
+  json *entry = entry_for(doc, key, changed, err);
+  if (entry == NULL)
+    return -1;
+  set_text(entry, field, value, changed);
+  for (; *other_form; other_form++)
+    drop(entry, *other_form, changed);
   return 0;
+}
+
+int daemon_json_add_runtime(json *doc, const char *key, const char *path, bool *changed, merr **err)
+{
+  return set_form(doc, key, "path", path, (const char *const[]){"runtimeType", "options", NULL},
+                  changed, err);
+}
+
+int daemon_json_add_shim_runtime(json *doc, const char *key, const char *runtime_type,
+                                 bool *changed, merr **err)
+{
+  return set_form(doc, key, "runtimeType", runtime_type,
+                  (const char *const[]){"path", "runtimeArgs", NULL}, changed, err);
 }
 
 int daemon_json_set_default(json *doc, const char *key, bool *changed, merr **err)
@@ -55,11 +95,28 @@ int daemon_json_set_default(json *doc, const char *key, bool *changed, merr **er
   return 0;
 }
 
+/* io.containerd.measured-<name>.v2 for the key measured-<name> or measured-<name>-v2. */
+static bool own_runtime_type(const char *key, const char *type)
+{
+  static const char pre[] = "io.containerd.measured-", suf[] = ".v2";
+  size_t n = strlen(type), p = sizeof pre - 1, s = sizeof suf - 1;
+  if (n <= p + s || strncmp(type, pre, p) != 0 || strcmp(type + n - s, suf) != 0)
+    return false;
+  const char *name = type + p, *k = key + strlen(DAEMON_ENTRY_PREFIX);
+  size_t len = n - p - s;
+  return strncmp(k, name, len) == 0 && (k[len] == '\0' || strcmp(k + len, "-v2") == 0);
+}
+
 bool daemon_json_is_own(const char *key, const json *entry)
 {
   if (strncmp(key, DAEMON_ENTRY_PREFIX, strlen(DAEMON_ENTRY_PREFIX)) != 0)
     return false;
   const char *path = json_string(json_get(entry, "path"));
+  const char *type = json_string(json_get(entry, "runtimeType"));
+  if (path && type)
+    return false;
+  if (type)
+    return own_runtime_type(key, type);
   return path && strchr(path, '/') && strcmp(path_basename(path), key) == 0;
 }
 

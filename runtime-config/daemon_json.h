@@ -12,10 +12,15 @@
 #define DAEMON_JSON_DEFAULT "/etc/docker/daemon.json"
 #define DAEMON_ENTRY_PREFIX "measured-"
 
-/* Sets runtimes.<key>.path = path (other keys of the entry are kept). *changed tells whether the
+/* Sets runtimes.<key>.path = path (other keys of the entry are kept, but a "runtimeType" goes:
+ * the engine refuses both in one entry). *changed tells whether the
  * document differs afterwards. Refuses a "runtimes" or an entry that is not an object. */
 int daemon_json_add_runtime(json *doc, const char *key, const char *path, bool *changed,
                             merr **err);
+
+/* Sets runtimes.<key>.runtimeType (the shim-v2 form, Docker >= 23), dropping a "path". */
+int daemon_json_add_shim_runtime(json *doc, const char *key, const char *runtime_type,
+                                 bool *changed, merr **err);
 
 /* Sets "default-runtime" to key. */
 int daemon_json_set_default(json *doc, const char *key, bool *changed, merr **err);
@@ -24,8 +29,9 @@ int daemon_json_set_default(json *doc, const char *key, bool *changed, merr **er
  * "default-runtime" when it named it, so the engine falls back to its own default (runc). */
 int daemon_json_remove_runtime(json *doc, const char *key, bool *changed, merr **err);
 
-/* An entry is measured's when its name is "measured-<x>" and its path ends in "/measured-<x>":
- * the shape `measured install` writes. Anything else is left alone. */
+/* An entry is measured's when its name is "measured-<x>" and either its path ends in
+ * "/measured-<x>" or its runtimeType is "io.containerd.measured-<y>.v2" with x = y or y-v2: the
+ * shapes `measured install` writes. Anything else is left alone. */
 bool daemon_json_is_own(const char *key, const json *entry);
 
 /* The runtimes object (NULL when absent). */

@@ -1,13 +1,16 @@
 #include "engine.h"
+#include "capture.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "fileio.h"
+#include "table.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -166,4 +169,58 @@ int engine_wait_runtimes(const char *const *present, const char *const *absent, 
     merr_free(e);
     nanosleep(&(struct timespec){0, 100000000}, NULL);
   }
+}
+
+bool engine_version_parse(const char *s, struct engine_version *v)
+{
+  memset(v, 0, sizeof *v);
+  if (s == NULL)
+    return false;
+  if (*s == 'v')
+    s++;
+  char *end;
+  long major = strtol(s, &end, 10);
+  if (end == s || *end != '.' || major <= 0 || major > 999)
+    return false;
+  const char *m = end + 1;
+  long minor = strtol(m, &end, 10);
+  if (end == m || minor < 0 || minor > 999)
+    return false;
+  v->major = (int)major;
+  v->minor = (int)minor;
+  snprintf(v->text, sizeof v->text, "%.*s", (int)strcspn(s, " ,\n"), s);
+  return true;
+}
+
+bool engine_has_runtime_type(const struct engine_version *v)
+{
+  return v->major >= 23;
+}
+
+/* `dockerd --version`: "Docker version 20.10.24+dfsg1, build 297e128" */
+static int version_from_binary(struct engine_version *v, merr **err)
+{
+  cleanup_free char *dockerd = NULL;
+  if (runtime_resolve("dockerd", &dockerd, err) < 0)
+    return merr_wrap(err, "no running engine and no dockerd to ask");
+  char *argv[] = {dockerd, "--version", NULL};
+  cleanup_free char *out = NULL;
+  if (capture_output(argv, API_TIMEOUT_MS, 4096, &out, err) < 0)
+    return merr_wrap(err, "dockerd --version");
+  const char *p = strstr(out, "version ");
+  if (p == NULL || !engine_version_parse(p + 8, v))
+    return merr_set(err, 0, "dockerd --version: no version in \"%.80s\"", out);
+  v->source = "dockerd --version";
+  return 0;
+}
+
+int engine_version_detect(struct engine_version *v, merr **err)
+{
+  cleanup_json json *body = NULL;
+  if (engine_pid() != 0 && engine_get("/version", &body, NULL) == 0 &&
+      engine_version_parse(json_string(json_get(body, "Version")), v)) {
+    v->source = "the running engine";
+    return 0;
+  }
+  return version_from_binary(v, err);
 }

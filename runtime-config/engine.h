@@ -30,4 +30,20 @@ int engine_get(const char *path, json **body, merr **err);
 int engine_wait_runtimes(const char *const *present, const char *const *absent, int timeout_ms,
                          merr **err);
 
+/* The engine's version ("26.1.5+dfsg1": major 26, minor 1). */
+struct engine_version {
+  int major, minor;
+  char text[48];
+  const char *source; /* "the running engine", "dockerd --version", "--docker-version" */
+};
+
+/* Reads "MAJOR.MINOR[.anything]" (after an optional "v"). */
+bool engine_version_parse(const char *s, struct engine_version *v);
+
+/* Asks the running engine's API; without one, runs `dockerd --version`. */
+int engine_version_detect(struct engine_version *v, merr **err);
+
+/* Docker reaches containerd shims ("runtimeType" in daemon.json) from 23.0 on. */
+bool engine_has_runtime_type(const struct engine_version *v);
+
 #endif

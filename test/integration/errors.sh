@@ -13,7 +13,7 @@ set_table '{"runtimes": {
   "rostore": {"path": "runc", "store": "/proc/measured-test/samples.jsonl"}
 }}'
 for n in nope ghost rostore; do ln -sf measured-wrapper /usr/local/bin/measured-$n; done
-_daemon_json_saved=$(mktemp) && cp -p "$DAEMON_JSON" "$_daemon_json_saved"
+save_daemon_json
 jq '.runtimes["measured-nope"] = {"path": "/usr/local/bin/measured-nope"}
   | .runtimes["measured-ghost"] = {"path": "/usr/local/bin/measured-ghost"}
   | .runtimes["measured-rostore"] = {"path": "/usr/local/bin/measured-rostore"}' \

@@ -72,13 +72,75 @@ check_contains "an entry of the wrong shape is refused" "$out" "runtimes.measure
 out=$($M install --docker-config "$f" --runtime nosuch --no-reload 2>&1)
 check_contains "an unknown runtime name is refused" "$out" 'unknown runtime "nosuch"'
 out=$($M install --docker-config "$f" --runtime kata-runtime --no-reload 2>&1)
-check_contains "a runtime whose real binary is missing is refused" "$out" 'not found'
+check_contains "a runtime whose real binary is missing is refused" "$out" 'is not installed'
 out=$($M install --bogus 2>&1)
 check_eq "unknown option: usage error" "$?" 2
 
+# --- the shim-v2 form ("runtimeType", Docker >= 23) ------------------------------------------------
+# A shim-only runtime as Kata 2.x/3.x is: a shim (here runc's, which exists) and no OCI command
+# line (/bin/true lists no `create`).
+echo '{"runtimes": {"shimonly": {"path": "/bin/true", "shim": "containerd-shim-runc-v2"}}}' \
+  >"$scratch/table.json"
+echo '{"mtu": 1450}' >"$f"
+copy=$(cat "$f")
+out=$(MEASURED_CONFIG=$scratch/table.json $M install --docker-config "$f" --runtime shimonly \
+  --docker-version 20.10.24 --no-reload 2>&1)
+check_eq "a shim-only runtime on Docker 20.10: exit 1" "$?" 1
+check_contains "... saying the engine is too old, and why" "$out" \
+  'Docker 20.10.24 (from --docker-version) is too old for a shim-v2 runtime'
+check_eq "... with daemon.json untouched" "$(cat "$f")" "$copy"
+out=$(MEASURED_CONFIG=$scratch/table.json $M install --docker-config "$f" --runtime shimonly \
+  --docker-version 26.1.5 --no-reload 2>&1)
+check_eq "a shim-only runtime on Docker 26: written" \
+  "$(jq -c '.runtimes["measured-shimonly"]' "$f")" '{"runtimeType":"io.containerd.measured-shimonly.v2"}'
+check_contains "... saying which form and why" "$out" "is a containerd shim only (/bin/true has no OCI \`create\`)"
+check "... with the shim wrapper's link next to the wrapper" test -L /usr/local/bin/containerd-shim-measured-shimonly-v2
+rm -f /usr/local/bin/containerd-shim-measured-shimonly-v2
+out=$($M install --docker-config "$f" --runtime runc-v2 --docker-version 26.1 --no-reload 2>&1)
+check_eq "runc-v2: the shim-v2 form of a runtime that has both" \
+  "$(jq -c '.runtimes["measured-runc-v2"]' "$f")" '{"runtimeType":"io.containerd.measured-runc.v2"}'
+out=$($M install --docker-config "$f" --runtime runc-v2 --docker-version 20.10 --no-reload 2>&1)
+check_contains "runc-v2 on Docker 20.10 is refused" "$out" "too old for a shim-v2 runtime"
+out=$($M install --docker-config "$f" --runtime runc --docker-version 20.10 --no-reload 2>&1)
+check_contains "runc: the OCI-CLI wrapper, whatever the engine" "$out" "answers the OCI command line"
+jq '.runtimes["other-v2"] = {"runtimeType": "io.containerd.other.v2"}' "$f" >"$f.tmp" && mv "$f.tmp" "$f"
+MEASURED_CONFIG=$scratch/table.json $M uninstall --docker-config "$f" --no-reload >/dev/null
+check_eq "uninstall removes measured's runtimeType entries, not others" "$(jq -c '.runtimes|keys' "$f")" \
+  '["other-v2"]'
+
+# --- containerd: a drop-in file and an import in config.toml ------------------------------------
+cdir=$scratch/containerd
+mkdir -p "$cdir"
+cp /etc/containerd/config.toml "$cdir/config.toml" 2>/dev/null ||
+  printf 'version = 2\n\n[plugins]\n  [plugins."io.containerd.internal.v1.opt"]\n    path = "/x"\n' >"$cdir/config.toml"
+orig=$(cat "$cdir/config.toml")
+out=$($M install --engine containerd --containerd-config "$cdir/config.toml" --runtime runc 2>&1)
+check_contains "containerd: the drop-in is written" "$out" "wrote $cdir/measured-runtimes.toml"
+check_contains "containerd: says a restart applies it" "$out" "restart"
+dump=$(containerd --config "$cdir/config.toml" config dump 2>&1)
+check_contains "containerd itself reads the runtime handler from the drop-in" "$dump" \
+  'runtime_type = "io.containerd.measured-runc.v2"'
+check_eq "config.toml: only the import line is new" \
+  "$(diff <(echo "$orig") "$cdir/config.toml" | grep '^[<>]')" "> imports = [\"$cdir/measured-runtimes.toml\"]"
+copy=$(cat "$cdir/config.toml")
+$M install --engine containerd --containerd-config "$cdir/config.toml" --runtime runc >/dev/null
+check_eq "containerd: a second install changes nothing" "$(cat "$cdir/config.toml")" "$copy"
+$M uninstall --engine containerd --containerd-config "$cdir/config.toml" >/dev/null
+check_eq "containerd: uninstall gives back the file byte for byte" "$(cat "$cdir/config.toml")" "$orig"
+check "containerd: uninstall removes the drop-in" test ! -e "$cdir/measured-runtimes.toml"
+printf 'version = 2\n[plugins\n' >"$cdir/config.toml"
+out=$($M install --engine containerd --containerd-config "$cdir/config.toml" --runtime runc 2>&1)
+check_eq "containerd: a malformed config.toml: exit 1" "$?" 1
+check_contains "... named with line and column, left unchanged" "$out" "config.toml: line 2, column 9"
+check_eq "... and untouched" "$(cat "$cdir/config.toml")" "$(printf 'version = 2\n[plugins')"
+out=$($M install --engine containerd --runtime crun --containerd-config "$cdir/c2.toml" 2>&1)
+check_contains "containerd: a runtime without a shim is refused" "$out" 'names no "shim"'
+out=$($M install --engine podman 2>&1)
+check_eq "--engine is docker or containerd" "$?" 2
+
 # --- the real engine -----------------------------------------------------------------------------
 registered() { docker info --format '{{json .Runtimes}}' | jq -e --arg n "$1" 'has($n)' >/dev/null; }
-_daemon_json_saved=$(mktemp) && cp -p "$DAEMON_JSON" "$_daemon_json_saved"
+save_daemon_json
 out=$($M uninstall --runtime crun 2>&1)
 check_contains "uninstall reloads the engine and confirms" "$out" "its runtime list confirms the change"
 check "the engine no longer lists measured-crun" bash -c "! docker info --format '{{json .Runtimes}}' | grep -q measured-crun"

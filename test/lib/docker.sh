@@ -53,10 +53,7 @@ register_plain_runtime() { # name path [runtimeArgs...]
   local name=$1 path=$2
   shift 2
   docker info --format '{{json .Runtimes}}' | jq -e --arg n "$name" 'has($n)' >/dev/null && return 0
-  if [ -z "$_daemon_json_saved" ]; then
-    _daemon_json_saved=$(mktemp)
-    cp -p "$DAEMON_JSON" "$_daemon_json_saved"
-  fi
+  save_daemon_json
   local args
   args=$(printf '%s\n' "$@" | jq -R . | jq -s 'map(select(. != ""))')
   jq --arg n "$name" --arg p "$path" --argjson a "$args" \
@@ -74,10 +71,21 @@ reload_engine_until() { # jq condition on the runtime list
   return 1
 }
 
+# Keeps the engine's configuration (and the list of its backups) to put back at the end.
+save_daemon_json() {
+  [ -n "$_daemon_json_saved" ] && return 0
+  _daemon_json_saved=$(mktemp)
+  cp -p "$DAEMON_JSON" "$_daemon_json_saved"
+  ls "$DAEMON_JSON".measured-backup-* 2>/dev/null >"$_daemon_json_saved.backups"
+}
+
+# Puts it back, and removes the backups `measured install` made of it meanwhile.
 restore_daemon_json() {
   [ -n "$_daemon_json_saved" ] || return 0
   cp -p "$_daemon_json_saved" "$DAEMON_JSON"
-  rm -f "$_daemon_json_saved"
+  ls "$DAEMON_JSON".measured-backup-* 2>/dev/null | grep -vxF -f "$_daemon_json_saved.backups" |
+    xargs -r rm -f
+  rm -f "$_daemon_json_saved" "$_daemon_json_saved.backups"
   _daemon_json_saved=""
   kill -HUP "$(cat /var/run/docker.pid)"
   sleep 1

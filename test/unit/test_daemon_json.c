@@ -150,6 +150,42 @@ static int remove_tmpdir(void **state)
   return remove_tree_at(AT_FDCWD, tmpdir, NULL);
 }
 
+static void shim_form(void **state)
+{
+  (void)state;
+  json *doc = parse("{\"runtimes\":{\"measured-kata\":{\"path\":\"/usr/local/bin/measured-kata\","
+                    "\"runtimeArgs\":[\"--x\"]}}}");
+  bool changed = false;
+  assert_int_equal(daemon_json_add_shim_runtime(doc, "measured-kata",
+                                                "io.containerd.measured-kata.v2", &changed, NULL),
+                   0);
+  assert_true(changed);
+  char *out = dump(doc);
+  assert_string_equal(out, "{\"runtimes\":{\"measured-kata\":{\"runtimeType\":"
+                           "\"io.containerd.measured-kata.v2\"}}}"); /* the path form is gone */
+  free(out);
+  changed = false;
+  assert_int_equal(daemon_json_add_shim_runtime(doc, "measured-kata",
+                                                "io.containerd.measured-kata.v2", &changed, NULL),
+                   0);
+  assert_false(changed);
+  const json *e = json_get(daemon_json_runtimes(doc), "measured-kata");
+  assert_true(daemon_json_is_own("measured-kata", e));
+  json *other = parse("{\"runtimeType\":\"io.containerd.measured-runc.v2\"}");
+  assert_true(daemon_json_is_own("measured-runc-v2", other));
+  assert_false(daemon_json_is_own("measured-kata", other)); /* names another runtime */
+  assert_false(daemon_json_is_own("measured-runc-v3", other));
+  json *foreign = parse("{\"runtimeType\":\"io.containerd.kata.v2\"}");
+  assert_false(daemon_json_is_own("measured-kata", foreign));
+  json *both =
+      parse("{\"path\":\"/x/measured-kata\",\"runtimeType\":\"io.containerd.measured-kata.v2\"}");
+  assert_false(daemon_json_is_own("measured-kata", both));
+  json_free(both);
+  json_free(foreign);
+  json_free(other);
+  json_free(doc);
+}
+
 static void write_text(const char *path, const char *text)
 {
   FILE *f = fopen(path, "w");
@@ -237,13 +273,10 @@ static void file_missing_and_empty(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(add_keeps_unknown_keys),
-      cmocka_unit_test(add_is_idempotent),
-      cmocka_unit_test(default_runtime),
-      cmocka_unit_test(remove_only_own),
-      cmocka_unit_test(refuses_wrong_shapes),
-      cmocka_unit_test(file_malformed_is_refused),
-      cmocka_unit_test(file_save_backs_up_atomically),
+      cmocka_unit_test(add_keeps_unknown_keys),    cmocka_unit_test(add_is_idempotent),
+      cmocka_unit_test(default_runtime),           cmocka_unit_test(remove_only_own),
+      cmocka_unit_test(refuses_wrong_shapes),      cmocka_unit_test(shim_form),
+      cmocka_unit_test(file_malformed_is_refused), cmocka_unit_test(file_save_backs_up_atomically),
       cmocka_unit_test(file_missing_and_empty),
   };
   return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
