@@ -4,7 +4,8 @@
 #   1. apt packages: build dependencies, the Docker engine and the runtimes, the tools the
 #      benchmark image carries, and what the tests use
 #   2. build (meson + ninja, -Werror) and install into /usr/local
-#   3. start dockerd when none runs (no systemd here: started by hand, logs in
+#   3. the Docker engine: MEASURED_ENGINE=20.10 (default, Debian 12's) or 26 (Debian 13's),
+#      installed and started by contrib/engine.sh (no systemd here: started by hand, logs in
 #      /var/log/dockerd.log)
 #   4. build the local image measured/tools (no registry needed)
 #   5. register the measured runtimes with the engine (measured install)
@@ -49,29 +50,8 @@ build_and_install() {
   meson install -C "$build" --quiet
 }
 
-docker_ready() { docker info >/dev/null 2>&1; }
-
-start_dockerd() {
-  if docker_ready; then
-    echo "dockerd already running"
-    return
-  fi
-  # A stale pid file from a killed engine makes dockerd refuse to start.
-  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-    rm -f /var/run/docker.pid
-  fi
-  setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &
-  for _ in $(seq 60); do
-    docker_ready && { echo "dockerd started"; return; }
-    sleep 1
-  done
-  echo "dockerd did not start; last lines of /var/log/dockerd.log:" >&2
-  tail -20 /var/log/dockerd.log >&2
-  exit 1
-}
-
 step "packages" && install_packages
 step "build and install" && build_and_install
-step "engine" && start_dockerd
+step "engine: Docker ${MEASURED_ENGINE:-20.10}" && "$top/contrib/engine.sh" "${MEASURED_ENGINE:-20.10}"
 step "image" && "$top/contrib/image/build-tools-image.sh"
 step "register runtimes" && /usr/local/bin/measured install

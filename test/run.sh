@@ -1,27 +1,34 @@
 #!/bin/bash
 # The test command (README): on a fresh Debian 12 machine, as root, with nothing else to do.
-#   1. contrib/setup-debian.sh: packages, build (-Werror), install, dockerd, image, registration
+#   MEASURED_ENGINE=20.10 (default) | 26 | "20.10 26": the Docker engine(s) to test on.
+#   1. contrib/setup-debian.sh on the first engine: packages, build (-Werror), install, dockerd,
+#      image, registration
 #   2. every suite of the build: unit (C, cmocka), functional (the wrapper against a fake
 #      runtime), integration (the real docker CLI and engine)
 #   3. unit and functional again in an ASan+UBSan build
 #   4. the overhead and report-speed benchmarks, briefly (reported, never asserted)
-# Ends with "N passed, N failed, N skipped", counted over test points; exits non-zero on any
-# failure.
+#   5. for every further engine: switch to it (contrib/engine.sh) and run the integration suite
+# Prints one result line per engine, then "N passed, N failed, N skipped" over everything,
+# counted over test points; exits non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${MEASURED_BUILD_DIR:-$top/build}
 asan=$top/build-asan
+read -r -a engines <<<"${MEASURED_ENGINE:-20.10}"
 logs=()
+per_engine=()
+extra_fail=0
 
-if ! MEASURED_BUILD_DIR=$build "$top/contrib/setup-debian.sh"; then
+if ! MEASURED_ENGINE=${engines[0]} MEASURED_BUILD_DIR=$build "$top/contrib/setup-debian.sh"; then
   echo "setup failed: see above"
   echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 
-printf '\n== tests (%s)\n' "$build"
-meson test -C "$build" --print-errorlogs
-logs+=("$build/meson-logs/testlog.json")
+printf '\n== tests on Docker %s (%s)\n' "${engines[0]}" "$build"
+meson test -C "$build" --print-errorlogs --logbase "testlog-docker${engines[0]}"
+logs+=("$build/meson-logs/testlog-docker${engines[0]}.json")
+per_engine+=("Docker ${engines[0]} (all suites): $("$top/test/count-results.sh" "${logs[-1]}")")
 
 printf '\n== unit and functional tests under ASan+UBSan (%s)\n' "$asan"
 if [ ! -f "$asan/build.ninja" ]; then
@@ -34,7 +41,7 @@ if ninja -C "$asan" >/dev/null; then
   logs+=("$asan/meson-logs/testlog.json")
 else
   echo "the sanitizer build failed"
-  asan_build_failed=1
+  extra_fail=$((extra_fail + 1))
 fi
 
 printf '\n== benchmark: wrapper overhead (3 pairs; not asserted)\n'
@@ -42,10 +49,25 @@ printf '\n== benchmark: wrapper overhead (3 pairs; not asserted)\n'
 printf '\n== benchmark: measured report over 10 000 generated records (not asserted)\n'
 MEASURED_CLI=$build/cli/measured "$top/test/bench/report-speed.sh" 10000 || echo "benchmark did not complete"
 
+for engine in "${engines[@]:1}"; do
+  printf '\n== switching to Docker %s\n' "$engine"
+  if ! "$top/contrib/engine.sh" "$engine" || ! "$top/contrib/image/build-tools-image.sh" >/dev/null; then
+    echo "could not switch to Docker $engine"
+    per_engine+=("Docker $engine: the engine could not be installed or started")
+    extra_fail=$((extra_fail + 1))
+    continue
+  fi
+  printf '\n== integration tests on Docker %s\n' "$engine"
+  meson test -C "$build" --suite integration --print-errorlogs --logbase "testlog-docker$engine"
+  logs+=("$build/meson-logs/testlog-docker$engine.json")
+  per_engine+=("Docker $engine (integration): $("$top/test/count-results.sh" "${logs[-1]}")")
+done
+
 printf '\n'
+printf '%s\n' "${per_engine[@]}"
 summary=$("$top/test/count-results.sh" "${logs[@]}")
-if [ -n "${asan_build_failed:-}" ]; then
-  summary=$(awk -F'[ ,]+' '{printf "%d passed, %d failed, %d skipped", $1, $3 + 1, $5}' <<<"$summary")
+if [ "$extra_fail" -gt 0 ]; then
+  summary=$(awk -F'[ ,]+' -v x="$extra_fail" '{printf "%d passed, %d failed, %d skipped", $1, $3 + x, $5}' <<<"$summary")
 fi
 echo "$summary"
 case $summary in
