@@ -4,6 +4,7 @@
 #include "report.h"
 
 int cmd_discover(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static const struct command {
     {"list", cmd_list, "show the registered measured runtimes and their real runtimes"},
     {"discover", cmd_discover, "print the network path of a running container"},
     {"report", cmd_report, "statistics, comparisons and figures from the stores"},
+    {"gc", cmd_gc, "record and remove state that no delete will come for"},
     {"reflector", reflector_main, "serve as the peer of measured-probe (TCP and UDP)"},
 };
 

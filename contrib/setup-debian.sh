@@ -23,6 +23,8 @@ packages=(
   busybox-static iperf3 sockperf stress-ng
   # tests and benchmarks
   jq util-linux procps iproute2 libxml2-utils
+  # fuzzing (libFuzzer comes with clang's runtime libraries)
+  clang libclang-rt-14-dev
 )
 
 step() { printf '\n== %s\n' "$*"; }

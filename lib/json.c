@@ -1,5 +1,6 @@
 #include "json.h"
 #include "cleanup.h"
+#include "scan.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -431,6 +432,8 @@ static int parse_error(yajl_handle h, struct parse_ctx *c, const char *buf, size
   return merr_set(err, 0, "%s: line %zu, column %zu: invalid JSON: %s", what, line, col, trimmed);
 }
 
+static const yajl_callbacks no_callbacks;
+
 int json_parse(const char *buf, size_t len, const struct json_limits *lim, const char *what,
                json **out, merr **err)
 {
@@ -453,6 +456,10 @@ int json_parse(const char *buf, size_t len, const struct json_limits *lim, const
   int ret = 0;
   if (st != yajl_status_ok) {
     ret = parse_error(h, &c, buf, len, what, err);
+    json_free(c.root);
+  } else if (!json_scan(buf, len, &no_callbacks, NULL, lim->max_depth + 1)) {
+    /* yajl's one lenience: a value followed by an unterminated string */
+    ret = merr_set(err, 0, "%s: invalid JSON: trailing garbage after the value", what);
     json_free(c.root);
   } else {
     *out = c.root;

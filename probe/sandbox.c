@@ -74,11 +74,14 @@ static int install_seccomp(merr **err)
   int r = 0;
   for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof allowed[0]; i++)
     r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-  /* socket(): IPv4 and IPv6 only. */
+  /* socket(): IPv4 and IPv6 only (spelled out: clang warns on SCMP_A0's partial initializer). */
+  const struct scmp_arg_cmp inet = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_INET, .datum_b = 0};
+  const struct scmp_arg_cmp inet6 = {
+      .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_INET6, .datum_b = 0};
   if (r == 0)
-    r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
+    r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &inet);
   if (r == 0)
-    r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+    r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &inet6);
   if (r == 0)
     r = seccomp_load(ctx);
   seccomp_release(ctx);

@@ -200,7 +200,7 @@ static void set_number(struct ctx *c, const char *path, const char *s, size_t le
     c->link_rx = number_of(s, len);
     c->link_has_rx = isfinite(c->link_rx);
   } else if (strcmp(path, "schema") == 0) {
-    c->schema = (int)number_of(s, len);
+    c->schema = number_of(s, len) == 1.0 ? 1 : -1; /* the one schema there is */
   }
 }
 

@@ -3,6 +3,7 @@
 #include "toml.h"
 #include "xalloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* A TOML basic string (the paths and names here hold no control characters). */
@@ -75,6 +76,22 @@ static bool has(const struct toml_root_key *imports, const char *path, size_t *a
   return false;
 }
 
+/* The edited text must read back (an "imports" table, say, would clash with the new key). */
+static int check_result(char **out, const char *what, merr **err)
+{
+  struct toml_doc doc;
+  merr *e = NULL;
+  if (toml_parse(*out, strlen(*out), what, &doc, &e) == 0) {
+    toml_doc_clear(&doc);
+    return 0;
+  }
+  merr_set(err, 0, "%s: the edit would not be valid TOML (%s)", what, merr_msg(e));
+  merr_free(e);
+  free(*out);
+  *out = NULL;
+  return -1;
+}
+
 int containerd_add_import(const char *text, size_t len, const char *what, const char *path,
                           char **out, bool *changed, merr **err)
 {
@@ -107,7 +124,7 @@ int containerd_add_import(const char *text, size_t len, const char *what, const 
     *changed = true;
   }
   toml_doc_clear(&doc);
-  return 0;
+  return check_result(out, what, err);
 }
 
 /* Whether "imports = [...]" stands alone on its line(s): [*from, *to) is that whole line. */
@@ -167,5 +184,5 @@ int containerd_remove_import(const char *text, size_t len, const char *what, con
     *changed = true;
   }
   toml_doc_clear(&doc);
-  return 0;
+  return check_result(out, what, err);
 }

@@ -191,7 +191,11 @@ static int parse_args(const json *v, const char *what, const char *name, struct 
   if (!json_is(v, JSON_ARRAY) || v->n > TABLE_MAX_ARGS)
     return merr_set(err, 0, "%s: runtimes.%s.args must be an array of at most %d strings", what,
                     name, TABLE_MAX_ARGS);
-  e->args = xreallocarray(NULL, v->n, sizeof *e->args);
+  for (size_t i = 0; i < e->nargs; i++) /* "args" given twice: the last one counts */
+    free(e->args[i]);
+  free(e->args);
+  e->nargs = 0;
+  e->args = xreallocarray(NULL, v->n ? v->n : 1, sizeof *e->args);
   for (size_t i = 0; i < v->n; i++) {
     const char *s = json_string(v->items[i]);
     if (s == NULL || strlen(s) > 4096)

@@ -3,7 +3,9 @@
 #include "lifecycle.h"
 #include "cleanup.h"
 #include "clock.h"
+#include "collect.h"
 #include "fileio.h"
+#include "gc.h"
 #include "hostctx.h"
 #include "monitor.h"
 #include "probe_exec.h"
@@ -87,24 +89,6 @@ static void keep_unstored(const struct call_ctx *c, int rootfd, int dirfd, const
     renameat(rootfd, claimed, rootfd, aside);
 }
 
-/* The sampler's summary (written by the monitor, our own file, parsed strictly all the same). */
-static json *read_net_summary(int dirfd, json *missed)
-{
-  cleanup_free char *text = NULL;
-  size_t len;
-  merr *err = NULL;
-  json *net = NULL;
-  if (read_file_at(dirfd, "net.json", STATE_MAX_EVENTS_BYTES, &text, &len, &err) == 0 &&
-      json_parse(text, len, NULL, "net.json", &net, &err) == 0)
-    return net;
-  if (!merr_is(err, ENOENT)) {
-    cleanup_free char *m = xasprintf("network counters: %s", merr_msg(err));
-    json_append(missed, json_new_text(m));
-  }
-  merr_free(err);
-  return NULL;
-}
-
 static int after_delete(const struct call_ctx *c)
 {
   if (call_rc(c) != 0)
@@ -123,17 +107,9 @@ static int after_delete(const struct call_ctx *c)
   cleanup_json json *missed = json_new(JSON_ARRAY);
   if (monitor_wait_exit_recorded(dirfd, MONITOR_EXIT_WAIT_MS) < 0)
     json_append(missed, json_new_string("exit status: the monitor was still running at delete"));
-  cleanup_json json *events = NULL;
-  unsigned bad = 0;
-  if (state_read_events(dirfd, &events, &bad, &err) < 0) {
-    cleanup_free char *m = xasprintf("state events: %s", merr_msg(err));
-    json_append(missed, json_new_text(m));
-    merr_freep(&err);
-    events = json_new(JSON_ARRAY);
-  }
-  cleanup_json json *net = read_net_summary(dirfd, missed);
   cleanup_free char *claimed_path = xasprintf("%s/%s", c->table->state_dir, claimed);
-  cleanup_json json *probe = probe_collect(dirfd, claimed_path);
+  struct collected got;
+  collect_lifecycle(dirfd, claimed_path, missed, &got);
   cleanup_json json *context = host_load();
   struct delete_info del = {.begin_mono_us = c->run.start_us,
                             .real_ns = real_ns(),
@@ -141,18 +117,24 @@ static int after_delete(const struct call_ctx *c)
                             .overhead_us = call_overhead_now(c),
                             .rc = 0,
                             .context = context};
-  struct record_inputs in = {.events = events, .bad_event_lines = bad, .net = net, .probe = probe};
+  struct record_inputs in = collected_inputs(&got);
   cleanup_json json *rec = record_build(c->call->id, &in, &del, missed);
+  collected_clear(&got);
   if (call_store_record(c, rec, &err) < 0) {
     call_warn(c, "record not written to the store (kept in the state directory)", err);
     merr_free(err);
     keep_unstored(c, rootfd, dirfd, claimed, rec);
     return -1;
   }
-  if (remove_tree_at(rootfd, claimed, &err) < 0) {
+  /* Stored: renamed first, so that a wrapper killed while removing it leaves nothing `measured
+   * gc` would record a second time. */
+  cleanup_free char *done = xasprintf(STATE_RECORDED_PREFIX "%s-%d", c->call->id, (int)getpid());
+  const char *gone = renameat(rootfd, claimed, rootfd, done) == 0 ? done : claimed;
+  if (remove_tree_at(rootfd, gone, &err) < 0) {
     call_warn(c, "state not removed", err);
     merr_free(err);
   }
+  gc_opportunistic(c->table, rootfd);
   return 0;
 }
 

@@ -35,19 +35,18 @@ static int attach_filter(int fd, pid_t pid)
 
 static int send_op(int fd, enum proc_cn_mcast_op op)
 {
-  struct {
-    struct nlmsghdr nl;
-    struct cn_msg cn;
-    enum proc_cn_mcast_op op;
-  } __attribute__((packed)) msg;
-  memset(&msg, 0, sizeof msg);
-  msg.nl.nlmsg_len = sizeof msg;
-  msg.nl.nlmsg_type = NLMSG_DONE;
-  msg.cn.id.idx = CN_IDX_PROC;
-  msg.cn.id.val = CN_VAL_PROC;
-  msg.cn.len = sizeof msg.op;
-  msg.op = op;
-  return send(fd, &msg, sizeof msg, 0) == (ssize_t)sizeof msg ? 0 : -1;
+  /* The netlink header, the connector header, the operation: one after the other, unpadded. */
+  char buf[sizeof(struct nlmsghdr) + sizeof(struct cn_msg) + sizeof op] __attribute__((aligned(8)));
+  memset(buf, 0, sizeof buf);
+  struct nlmsghdr *nl = (struct nlmsghdr *)buf;
+  nl->nlmsg_len = sizeof buf;
+  nl->nlmsg_type = NLMSG_DONE;
+  struct cn_msg *cn = (struct cn_msg *)(buf + sizeof *nl);
+  cn->id.idx = CN_IDX_PROC;
+  cn->id.val = CN_VAL_PROC;
+  cn->len = sizeof op;
+  memcpy(buf + sizeof *nl + sizeof *cn, &op, sizeof op);
+  return send(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf ? 0 : -1;
 }
 
 int procexit_open(pid_t pid, merr **err)

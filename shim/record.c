@@ -294,13 +294,16 @@ json *record_build(const char *id, const struct record_inputs *in, const struct 
   json_set(calls, "start", le.start ? call_from_event(le.start) : json_new(JSON_NULL));
   json_set(calls, "exec", le.execs);
   json_set(calls, "kill", le.kills);
-  json_set(calls, "delete", record_call(del->dur_us, del->overhead_us, del->rc));
+  json_set(calls, "delete",
+           del->unobserved ? json_new(JSON_NULL)
+                           : record_call(del->dur_us, del->overhead_us, del->rc));
   json_set(rec, "calls", calls);
 
   int64_t started = event_int(le.start, "mono_us", -1);
+  int64_t ended = del->unobserved ? event_int(le.exit, "mono_us", -1) : del->begin_mono_us;
   json_set(rec, "lifetime_us",
-           started >= 0 && event_int(le.start, "rc", -1) == 0
-               ? json_new_int(del->begin_mono_us - started)
+           started >= 0 && ended >= started && event_int(le.start, "rc", -1) == 0
+               ? json_new_int(ended - started)
                : json_new(JSON_NULL));
   json_set(rec, "exit",
            le.start || le.exit ? exit_from_event(le.exit, missed) : json_new(JSON_NULL));

@@ -5,11 +5,14 @@
 
 #include "json.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define RECORD_SCHEMA 1
 
 struct delete_info {
+  bool unobserved;       /* no delete was seen (`measured gc` writes the record): no "delete"
+                            call, and the lifetime ends at the exit */
   int64_t begin_mono_us; /* the real delete was called */
   int64_t real_ns;       /* wall clock at the end */
   int64_t dur_us;

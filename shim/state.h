@@ -6,6 +6,10 @@
  *                                exec and kill never clobber each other)
  *     <id>/monitor.lock          held by the monitor until the exit status is written
  *     .claimed-<id>-<pid>/       a lifecycle being turned into its record by `delete`
+ *     .recorded-<id>-<pid>/      its record stored, being removed
+ *     .stale-<id>-<n>/           a lifecycle replaced by a new one of the same id
+ *     .unstored-<id>-<pid>/      a record that could not be stored (record.json)
+ *     .gc-stamp                  when the last opportunistic `measured gc` ran
  *     .cache/                    runtime versions, keyed by the binary's identity
  *
  * Container ids starting with "." are never measured, so these names cannot collide. Every
@@ -19,6 +23,8 @@
 #include <stdbool.h>
 
 enum { STATE_MAX_EVENTS_BYTES = 4 << 20 };
+
+#define STATE_RECORDED_PREFIX ".recorded-"
 
 int state_root_open(const char *state_dir, merr **err);
 

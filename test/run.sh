@@ -5,7 +5,7 @@
 #      image, registration
 #   2. every suite of the build: unit (C, cmocka), functional (the wrapper against a fake
 #      runtime), integration (the real docker CLI and engine)
-#   3. unit and functional again in an ASan+UBSan build
+#   3. unit and functional again in an ASan+UBSan build; the libFuzzer harnesses briefly
 #   4. the overhead and report-speed benchmarks, briefly (reported, never asserted)
 #   5. for every further engine: switch to it (contrib/engine.sh) and run the integration suite
 # Prints one result line per engine, then "N passed, N failed, N skipped" over everything,
@@ -14,6 +14,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${MEASURED_BUILD_DIR:-$top/build}
 asan=$top/build-asan
+fuzz=$top/build-fuzz
 read -r -a engines <<<"${MEASURED_ENGINE:-20.10}"
 logs=()
 per_engine=()
@@ -41,6 +42,20 @@ if ninja -C "$asan" >/dev/null; then
   logs+=("$asan/meson-logs/testlog.json")
 else
   echo "the sanitizer build failed"
+  extra_fail=$((extra_fail + 1))
+fi
+
+printf '\n== fuzzing: every parser and editor of untrusted input, 7 s each (%s)\n' "$fuzz"
+if [ ! -f "$fuzz/build.ninja" ]; then
+  CC=clang meson setup "$fuzz" "$top" -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dstatic_wrapper=false -Dwerror=true >/dev/null
+fi
+if ninja -C "$fuzz" >/dev/null; then
+  meson test -C "$fuzz" --suite fuzz --print-errorlogs
+  logs+=("$fuzz/meson-logs/testlog.json")
+  grep -h -oE 'fuzz_[a-z_]+: [0-9]+ executions in [0-9]+s, no finding' "$fuzz/meson-logs/testlog.txt" | sed 's/^/  /'
+else
+  echo "the fuzzing build failed"
   extra_fail=$((extra_fail + 1))
 fi
 

@@ -64,6 +64,14 @@ static void file_entries_replace_and_add(void **state)
   assert_string_equal(runtime_entry_store(t, runsc), "/data/s.jsonl");
   assert_non_null(runtime_table_find(t, "runc"));
   runtime_table_free(t);
+  /* A key given twice: the last one counts (the first "args" once overflowed: fuzz_table). */
+  t = parse_ok("{\"runtimes\":{\"x\":{\"path\":\"/x\",\"args\":[\"a\",\"b\",\"c\"],"
+               "\"args\":[\"d\"],\"shim\":\"s1\",\"shim\":\"s2\"}}}");
+  const struct runtime_entry *x = runtime_table_find(t, "x");
+  assert_int_equal(x->nargs, 1);
+  assert_string_equal(x->args[0], "d");
+  assert_string_equal(x->shim, "s2");
+  runtime_table_free(t);
 }
 
 static void strict_errors(void **state)

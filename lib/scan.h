@@ -1,5 +1,7 @@
-/* A strict, fast JSON scanner that reports what it reads through yajl's callback table, for the
- * report's one hot loop: reading every line of stores that run to hundreds of megabytes.
+/* A strict, fast JSON scanner that reports what it reads through yajl's callback table: the
+ * report's one hot loop (every line of stores that run to hundreds of megabytes), and the final
+ * word on what json_parse accepts (yajl takes a value followed by an unterminated string, as in
+ * `1"x`, for a whole document; this scanner does not).
  *
  * It accepts what yajl accepts with comments off and strings validated, so that every line
  * measured writes reads back: RFC 8259 JSON (no trailing commas, no leading zeros, no control

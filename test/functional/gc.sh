@@ -1,0 +1,95 @@
+#!/bin/bash
+# measured gc against state left as faults leave it (a fake runtime, no Docker): a lifecycle
+# whose delete never came, a delete killed after claiming, a record that could not be stored, a
+# stored one not yet removed; what still runs or is young is left alone; --dry-run changes
+# nothing; the wrapper's own delete runs a small gc when the last one is old enough.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+wrapper=${MEASURED_WRAPPER:?set MEASURED_WRAPPER}
+measured=${MEASURED_CLI:?set MEASURED_CLI}
+work=$(mktemp -d /tmp/measured-gc-XXXXXX)
+trap 'kill -9 $(cat "$work/all.pids" 2>/dev/null) 2>/dev/null; rm -rf "$work"' EXIT
+export FAKE_DIR=$work
+ln -s "$wrapper" "$work/measured-fake"
+cat >"$work/table.json" <<JSON
+{"state_dir": "$work/state", "store": "$work/samples.jsonl",
+ "runtimes": {"fake": {"path": "$here/fake-runtime.sh"}}}
+JSON
+export MEASURED_CONFIG=$work/table.json
+W=("$work/measured-fake" --log "$work/log.json" --log-format json)
+mkdir -p "$work/bundle"
+echo '{"ociVersion":"1.0.2","process":{"args":["app"]}}' >"$work/bundle/config.json"
+records() { grep -c "\"id\":\"$1\"" "$work/samples.jsonl" 2>/dev/null; }
+record() { grep "\"id\":\"$1\"" "$work/samples.jsonl"; }
+begin() { # id: created and started, container running
+  "${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/$1.pid" "$1"
+  "${W[@]}" start "$1"
+}
+container_gone() { # id: its init dies, no delete follows (the engine or the wrapper died)
+  kill -9 "$(cat "$work/bundle/$1.pid")"
+  sleep 0.3
+}
+old() { touch -d '2 hours ago' "$work/state/$1" "$work/state/$1/events" 2>/dev/null; }
+
+# A lifecycle whose container is gone and whose delete never came.
+begin lost1
+container_gone lost1
+# A delete killed right after claiming (its pid no longer runs).
+begin claimed1
+container_gone claimed1
+mv "$work/state/claimed1" "$work/state/.claimed-claimed1-999999"
+# A record that could not be stored.
+mkdir -p "$work/state/.unstored-waiting1-1"
+echo '{"schema":1,"id":"waiting1","outcome":"completed","runtime":{"name":"fake"}}' \
+  >"$work/state/.unstored-waiting1-1/record.json"
+# A stored record whose directory was not removed yet.
+mkdir -p "$work/state/.recorded-done1-1"
+# Still running; and gone but young.
+begin running1
+begin young1
+container_gone young1
+old lost1
+old running1
+
+out=$("$measured" gc --dry-run --min-age 600)
+check_contains "--dry-run says what it would do" "$out" "would have: 2 lifecycle(s) recorded, 1 waiting record(s) stored"
+check_eq "--dry-run writes no record" "$(cat "$work/samples.jsonl" 2>/dev/null | wc -l)" 0
+check "--dry-run removes nothing" test -d "$work/state/lost1" -a -d "$work/state/.claimed-claimed1-999999"
+
+out=$("$measured" gc --min-age 600)
+check_contains "gc: the summary" "$out" "2 lifecycle(s) recorded, 1 waiting record(s) stored, 4 directorie(s) removed, 2 left"
+check_eq "lost1: one record" "$(records lost1)" 1
+rec=$(record lost1)
+check_contains "lost1: the record says the delete was not observed, and why" \
+  "$(jq -c .missed <<<"$rec")" "delete: not observed (its container is gone and no delete came); recorded by measured gc"
+check_eq "lost1: no delete call, the exit status from the monitor" \
+  "$(jq -c '[.calls.delete, .exit.signal, (.lifetime_us > 0)]' <<<"$rec")" '[null,9,true]'
+check_eq "claimed1: recorded" "$(record claimed1 | jq -r '.missed[0]')" \
+  "delete: not observed (the delete that claimed it did not finish); recorded by measured gc"
+check_eq "waiting1: stored" "$(records waiting1)" 1
+check_eq "done1: not recorded again" "$(records done1)" 0
+check_eq "gone: the reclaimed directories" \
+  "$(ls -A "$work/state" | grep -vE '^\.(cache|gc-stamp)$' | sort | tr '\n' ' ')" "running1 young1 "
+check_eq "running1 and young1: no record" "$(records running1)$(records young1)" "00"
+
+# A second gc finds nothing more; the running one ends normally later.
+out=$("$measured" gc --min-age 600)
+check_contains "a second gc: nothing to do" "$out" "0 lifecycle(s) recorded, 0 waiting record(s) stored, 0 directorie(s) removed"
+"${W[@]}" kill running1 KILL
+"${W[@]}" delete running1
+check_eq "running1: recorded once, by its own delete" "$(records running1)" 1
+
+# The wrapper's delete runs a small gc when the last one is old enough: young1, made old, goes.
+old young1
+touch -d '1 hour ago' "$work/state/.gc-stamp"
+begin trigger1
+"${W[@]}" kill trigger1 KILL
+"${W[@]}" delete trigger1
+check_eq "opportunistic gc after a delete: young1 recorded" "$(records young1)" 1
+check "... and its directory removed" test ! -e "$work/state/young1"
+check "... and the stamp renewed" test "$(($(date +%s) - $(stat -c %Y "$work/state/.gc-stamp")))" -lt 60
+
+out=$("$measured" gc --min-age abc 2>&1)
+check_eq "a bad --min-age is a usage error" "$?" 2
+tap_done
