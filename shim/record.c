@@ -273,6 +273,15 @@ static json *probe_section(const json *probe, const json *events, json *missed)
   return o;
 }
 
+/* The init blocks until the start; an exit with a code (not a signal) means it ran, so a start
+ * happened that no wrapper call saw finish (the wrapper was killed during it). */
+static void add_unobserved_start(const struct lifecycle_events *le, json *missed)
+{
+  if (le->create && le->start == NULL && json_get(le->exit, "code"))
+    add_missed(missed, "start: not observed (the container ran, but the start call that began "
+                       "it did not finish under measured)");
+}
+
 json *record_build(const char *id, const struct record_inputs *in, const struct delete_info *del,
                    const json *missed_in)
 {
@@ -307,6 +316,7 @@ json *record_build(const char *id, const struct record_inputs *in, const struct 
                : json_new(JSON_NULL));
   json_set(rec, "exit",
            le.start || le.exit ? exit_from_event(le.exit, missed) : json_new(JSON_NULL));
+  add_unobserved_start(&le, missed);
 
   json_set(rec, "network", network_section(&le, net, container_in_host_netns(le.create), missed));
   json_set(rec, "probe", probe_section(in->probe, events, missed));

@@ -126,3 +126,14 @@ start_reflector() { # name [reflector options...]
   done
   docker inspect -f '{{.NetworkSettings.IPAddress}}' "$name"
 }
+
+# Stops dockerd (as an operator's restart does) and starts it again, waiting up to 60 s each way.
+restart_engine() {
+  local pid
+  pid=$(cat /var/run/docker.pid)
+  kill "$pid"
+  for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && return 0; sleep 1; done
+  return 1
+}

@@ -138,6 +138,33 @@ static void hostile_event_shapes(void **state)
   json_free(events);
 }
 
+/* A start whose wrapper was killed: the container ran (it exited with a code), no start event. */
+static void unobserved_start_is_named(void **state)
+{
+  (void)state;
+  json *ran = parse("[{\"ev\":\"create\",\"mono_us\":1,\"rc\":0},{\"ev\":\"exit\",\"code\":3}]");
+  json *killed =
+      parse("[{\"ev\":\"create\",\"mono_us\":1,\"rc\":0},{\"ev\":\"exit\",\"signal\":9}]");
+  struct delete_info del = {.begin_mono_us = 10, .real_ns = 1, .dur_us = 1};
+  struct record_inputs in = {.events = ran};
+  json *rec = record_build("cid", &in, &del, NULL);
+  char *all = NULL;
+  assert_int_equal(json_serialize(json_get(rec, "missed"), false, &all, NULL, NULL), 0);
+  assert_non_null(strstr(all, "start: not observed (the container ran"));
+  assert_int_equal(get_int(rec, PATH("exit", "status")), 3);
+  free(all);
+  json_free(rec);
+  /* Killed before any start (docker create, then rm): nothing was missed about a start. */
+  in.events = killed;
+  rec = record_build("cid", &in, &del, NULL);
+  assert_int_equal(json_serialize(json_get(rec, "missed"), false, &all, NULL, NULL), 0);
+  assert_null(strstr(all, "start: not observed"));
+  free(all);
+  json_free(rec);
+  json_free(ran);
+  json_free(killed);
+}
+
 static void failed_create(void **state)
 {
   (void)state;
@@ -153,9 +180,8 @@ static void failed_create(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(complete_lifecycle),
-      cmocka_unit_test(missing_pieces_are_named),
-      cmocka_unit_test(hostile_event_shapes),
+      cmocka_unit_test(complete_lifecycle),   cmocka_unit_test(missing_pieces_are_named),
+      cmocka_unit_test(hostile_event_shapes), cmocka_unit_test(unobserved_start_is_named),
       cmocka_unit_test(failed_create),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
