@@ -45,7 +45,7 @@ else
   extra_fail=$((extra_fail + 1))
 fi
 
-printf '\n== fuzzing: every parser and editor of untrusted input, 7 s each (%s)\n' "$fuzz"
+printf '\n== fuzzing: every parser and editor of untrusted input, %s s each (%s)\n' "${MEASURED_FUZZ_SECONDS:-7}" "$fuzz"
 if [ ! -f "$fuzz/build.ninja" ]; then
   CC=clang meson setup "$fuzz" "$top" -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
     -Db_lundef=false -Dstatic_wrapper=false -Dwerror=true >/dev/null

@@ -2,9 +2,9 @@
 # Runs one libFuzzer harness for a few seconds from its seed corpus (read-only; new inputs go to
 # a scratch folder) and reports in TAP: every seed passes, then the fuzzing run ends without a
 # crash, a leak or a sanitizer report. The number of executions is printed for the record.
-#   usage: run-one.sh HARNESS SEED_DIR SECONDS
+#   usage: run-one.sh HARNESS SEED_DIR SECONDS   (MEASURED_FUZZ_SECONDS overrides SECONDS)
 set -u
-harness=$1 seeds=$2 seconds=$3
+harness=$1 seeds=$2 seconds=${MEASURED_FUZZ_SECONDS:-$3} # the environment overrides the build's default
 name=$(basename "$harness")
 scratch=$(mktemp -d /tmp/measured-fuzz-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
