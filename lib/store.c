@@ -80,3 +80,52 @@ int store_append(const char *path, const char *line, size_t len, merr **err)
     return merr_set(err, errno, "sync store %s", path);
   return 0;
 }
+
+int store_size(const char *path, int64_t *size, merr **err)
+{
+  struct stat st;
+  *size = 0;
+  if (stat(path, &st) < 0)
+    return errno == ENOENT ? 0 : merr_set(err, errno, "stat store %s", path);
+  *size = (int64_t)st.st_size;
+  return 0;
+}
+
+int store_has_line_after(const char *path, int64_t offset, const char *prefix, size_t len,
+                         size_t window, bool *found, merr **err)
+{
+  *found = false;
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : merr_set(err, errno, "open store %s", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return merr_set(err, errno, "store %s is not a regular file", path);
+  if (offset < 0 || offset >= st.st_size)
+    return 0;
+  size_t want = (size_t)(st.st_size - offset) < window ? (size_t)(st.st_size - offset) : window;
+  cleanup_free char *buf = xmalloc(want + 1);
+  size_t got = 0;
+  while (got < want) {
+    ssize_t n = pread(fd, buf + got, want - got, offset + (off_t)got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return merr_set(err, errno, "read store %s", path);
+    if (n == 0)
+      break;
+    got += (size_t)n;
+  }
+  /* A match counts only at the start of a line: the append began at offset or after a newline. */
+  for (size_t at = 0; at + len <= got;) {
+    if (memcmp(buf + at, prefix, len) == 0) {
+      *found = true;
+      return 0;
+    }
+    const char *nl = memchr(buf + at, '\n', got - at);
+    if (nl == NULL)
+      break;
+    at = (size_t)(nl - buf) + 1;
+  }
+  return 0;
+}

@@ -160,6 +160,31 @@ static void remove_item(struct gc *g, const char *name)
   g->r->removed++;
 }
 
+enum { STORED_SEARCH_WINDOW = 8 << 20 };
+
+/* A delete killed after its append but before its rename left a claimed lifecycle whose record
+ * is stored: its line begins as ours does (schema, id, outcome, created_at: the same events
+ * give the same), at or after the offset the delete noted. */
+static bool stored_by_its_delete(const struct gc *g, int dirfd, const json *rec)
+{
+  cleanup_free char *text = NULL, *line = NULL;
+  size_t len;
+  if (read_file_at(dirfd, STATE_STORE_OFFSET, 32, &text, NULL, NULL) < 0 ||
+      json_serialize(rec, false, &line, &len, NULL) < 0)
+    return false;
+  char *end;
+  long long offset = strtoll(text, &end, 10);
+  if (*end == '\n')
+    end++;
+  const char *cut = strstr(line, ",\"deleted_at\":");
+  bool found = false;
+  if (*end || end == text || offset < 0 || cut == NULL)
+    return false;
+  store_has_line_after(store_for(g, rec), offset, line, (size_t)(cut - line), STORED_SEARCH_WINDOW,
+                       &found, NULL);
+  return found;
+}
+
 /* The record a lifecycle still gives without its delete, stored; then its directory goes. */
 static void finish_lifecycle(struct gc *g, const char *name, const char *id, const char *why)
 {
@@ -188,6 +213,11 @@ static void finish_lifecycle(struct gc *g, const char *name, const char *id, con
     struct record_inputs in = collected_inputs(&got);
     cleanup_json json *rec = record_build(id, &in, &del, missed);
     collected_clear(&got);
+    if (stored_by_its_delete(g, dirfd, rec)) {
+      say(g, name, "already stored by the delete that claimed it");
+      remove_item(g, name);
+      return;
+    }
     if (store_record(g, rec, &err) < 0) {
       say(g, name, merr_msg(err)); /* kept: the next gc tries again */
       merr_free(err);

@@ -12,10 +12,12 @@
 #include "probe_inject.h"
 #include "record.h"
 #include "state.h"
+#include "store.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -89,6 +91,17 @@ static void keep_unstored(const struct call_ctx *c, int rootfd, int dirfd, const
     renameat(rootfd, claimed, rootfd, aside);
 }
 
+/* Where the record will land in the store, at the earliest (see STATE_STORE_OFFSET). */
+static void note_store_offset(const struct call_ctx *c, int dirfd)
+{
+  int64_t size;
+  if (store_size(runtime_entry_store(c->table, c->entry), &size, NULL) < 0)
+    return;
+  char text[32];
+  int n = snprintf(text, sizeof text, "%lld", (long long)size);
+  write_file_replace_at(dirfd, STATE_STORE_OFFSET, text, (size_t)n, 0600, NULL);
+}
+
 static int after_delete(const struct call_ctx *c)
 {
   if (call_rc(c) != 0)
@@ -120,6 +133,7 @@ static int after_delete(const struct call_ctx *c)
   struct record_inputs in = collected_inputs(&got);
   cleanup_json json *rec = record_build(c->call->id, &in, &del, missed);
   collected_clear(&got);
+  note_store_offset(c, dirfd);
   if (call_store_record(c, rec, &err) < 0) {
     call_warn(c, "record not written to the store (kept in the state directory)", err);
     merr_free(err);

@@ -25,6 +25,9 @@
 enum { STATE_MAX_EVENTS_BYTES = 4 << 20 };
 
 #define STATE_RECORDED_PREFIX ".recorded-"
+/* In a claimed lifecycle: the store's size just before its delete appended the record, so that
+ * `measured gc` can tell whether a delete killed after its append had stored it already. */
+#define STATE_STORE_OFFSET "store-offset"
 
 int state_root_open(const char *state_dir, merr **err);
 

@@ -80,6 +80,29 @@ check_contains "a second gc: nothing to do" "$out" "0 lifecycle(s) recorded, 0 w
 "${W[@]}" delete running1
 check_eq "running1: recorded once, by its own delete" "$(records running1)" 1
 
+# A delete killed after its append, before its rename: the record is in the store already, and
+# the delete noted where it would land. gc must not store it a second time.
+begin dup1
+container_gone dup1
+cp -a "$work/state/dup1" "$work/dup1.copy"
+offset=$(stat -c %s "$work/samples.jsonl")
+"${W[@]}" delete dup1
+check_eq "dup1: recorded by its delete" "$(records dup1)" 1
+check "... and its state removed" test ! -e "$work/state/dup1"
+mv "$work/dup1.copy" "$work/state/.claimed-dup1-999998"
+echo "$offset" >"$work/state/.claimed-dup1-999998/store-offset"
+out=$("$measured" gc --min-age 600)
+check_contains "gc finds the record stored" "$out" ".claimed-dup1-999998: already stored by the delete that claimed it"
+check_eq "dup1: still one record" "$(records dup1)" 1
+check "... and the directory gone" test ! -e "$work/state/.claimed-dup1-999998"
+# The same, but the delete died before its append: gc records it.
+begin dup2
+container_gone dup2
+mv "$work/state/dup2" "$work/state/.claimed-dup2-999997"
+stat -c %s "$work/samples.jsonl" >"$work/state/.claimed-dup2-999997/store-offset"
+"$measured" gc --min-age 600 >/dev/null
+check_eq "dup2: the offset noted, no record after it: recorded by gc" "$(records dup2)" 1
+
 # The wrapper's delete runs a small gc when the last one is old enough: young1, made old, goes.
 old young1
 touch -d '1 hour ago' "$work/state/.gc-stamp"

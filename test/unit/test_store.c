@@ -155,12 +155,39 @@ static void full_filesystem_leaves_no_partial_line(void **state)
   free(buf);
 }
 
+/* Finding a record appended after an offset: only at the start of a line, only after it. */
+static void finds_a_line_after_an_offset(void **state)
+{
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/find.jsonl", tmpdir);
+  int64_t size;
+  bool found = true;
+  assert_int_equal(store_size(path, &size, NULL), 0);
+  assert_int_equal(size, 0);
+  assert_int_equal(store_has_line_after(path, 0, "{\"a\"", 4, 1024, &found, NULL), 0);
+  assert_false(found); /* no store yet */
+  const char *first = "{\"a\":1,\"x\":2}";
+  assert_int_equal(store_append(path, first, strlen(first), NULL), 0);
+  assert_int_equal(store_size(path, &size, NULL), 0);
+  assert_int_equal(store_append(path, "{\"b\":2}", 7, NULL), 0);
+  assert_int_equal(store_has_line_after(path, size, "{\"b\"", 4, 1024, &found, NULL), 0);
+  assert_true(found);
+  assert_int_equal(store_has_line_after(path, size, "{\"a\"", 4, 1024, &found, NULL), 0);
+  assert_false(found); /* before the offset */
+  assert_int_equal(store_has_line_after(path, 0, "\"x\"", 3, 1024, &found, NULL), 0);
+  assert_false(found); /* inside a line */
+  assert_int_equal(store_has_line_after(path, size, "{\"b\"", 4, 3, &found, NULL), 0);
+  assert_false(found); /* beyond the window */
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(concurrent_appenders_whole_lines),
       cmocka_unit_test(refuses_bad_input_and_targets),
       cmocka_unit_test(full_filesystem_leaves_no_partial_line),
+      cmocka_unit_test(finds_a_line_after_an_offset),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
