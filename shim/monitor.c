@@ -1,6 +1,7 @@
 #include "monitor.h"
 #include "cleanup.h"
 #include "clock.h"
+#include "confine.h"
 #include "detach.h"
 #include "procexit.h"
 #include "sampler.h"
@@ -125,8 +126,13 @@ static void monitor_main(void *arg)
       version_helper(cfg->rootfd, cfg->dirfd, cfg->runtime_name, cfg->runtime_path);
   }
   int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  merr *err = NULL;
+  int confined = monitor_confine(&err);
   struct sampler s;
   sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us);
+  if (confined < 0)
+    sampler_note(&s, "monitor: not confined", err);
+  merr_free(err);
   if (w->pidfd >= 0) {
     watch_exit(cfg, w, &s);
     flock(w->lockfd, LOCK_UN);

@@ -18,6 +18,11 @@ static void add_missed(struct sampler *s, const char *what, const merr *err)
     json_append(s->missed, json_new_text(m));
 }
 
+void sampler_note(struct sampler *s, const char *what, const merr *err)
+{
+  add_missed(s, what, err);
+}
+
 static void write_discovery_event(struct sampler *s, const char *phase)
 {
   cleanup_json json *ev = state_event("net");

@@ -40,6 +40,9 @@ void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const cha
 /* The container started: discovers again (phase "start"), takes the first sample. */
 void sampler_start(struct sampler *s);
 
+/* Adds a line to what the record will say was missed ("what: err"). */
+void sampler_note(struct sampler *s, const char *what, const merr *err);
+
 /* Milliseconds until the next sample is due, -1 when not sampling. */
 int sampler_timeout_ms(const struct sampler *s);
 

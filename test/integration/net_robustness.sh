@@ -47,6 +47,11 @@ fds=$(ls -l "/proc/$mon/fd" 2>/dev/null | awk 'NR>1 {print $NF}')
 check_eq "the monitor holds no pipe (docker run would hang on one)" "$(grep -c 'pipe:' <<<"$fds")" 0
 check_eq "its stdio is /dev/null" "$(ls -l /proc/$mon/fd/0 /proc/$mon/fd/1 /proc/$mon/fd/2 | awk '{print $NF}' | sort -u)" /dev/null
 check_eq "it leads its own session, detached from the runtime" "$(ps -o sid= -p "$mon" | tr -d ' ')" "$mon"
+# Least privilege: of the capabilities only CAP_SYS_ADMIN (bit 21, for setns), in every set;
+# no_new_privs; a seccomp filter.
+check_eq "it keeps only CAP_SYS_ADMIN, no_new_privs, and a seccomp filter" \
+  "$(grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$mon/status" | tr -s '\t' ' ' | tr '\n' ' ')" \
+  "CapInh: 0000000000000000 CapPrm: 0000000000200000 CapEff: 0000000000200000 CapBnd: 0000000000200000 CapAmb: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 "
 
 # --- a link renamed, another added then deleted, mid-life --------------------------------------
 "${W[@]}" start r1

@@ -1,0 +1,15 @@
+/* The monitor's confinement. It runs as root for the whole life of a container and reads other
+ * processes' network namespaces, so once its descriptors are set up it keeps only what that
+ * takes: of the capabilities, CAP_SYS_ADMIN (setns into a namespace the path leads to), the
+ * others dropped from every set including the bounding set; no_new_privs; and a seccomp
+ * allowlist of the calls sampling, discovery and the state files need (socket only for
+ * netlink, setns only into network namespaces). Anything else fails with EPERM, which the
+ * sampler reports as a missed measurement: the container is never affected. */
+#ifndef MEASURED_CONFINE_H
+#define MEASURED_CONFINE_H
+
+#include "merr.h"
+
+int monitor_confine(merr **err);
+
+#endif
