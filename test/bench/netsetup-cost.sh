@@ -33,8 +33,11 @@ docker rm "${ids[@]}" >/dev/null
 sleep 1
 
 d=$(grep "\"bench\":\"$tag-d\"" "$store")
-start_ms=$(jq '.network.discovery.start.us / 1000' <<<"$d" | median)
-create_ms=$(jq '.network.discovery.create.us / 1000' <<<"$d" | median)
+# A container that ends before its start's wake is read has no discovery at start (its record
+# says so): counted, and left out of that median.
+start_all=$(jq '.network.discovery.start.us // empty | . / 1000' <<<"$d")
+start_ms=$(median <<<"$start_all")
+create_ms=$(jq '.network.discovery.create.us // empty | . / 1000' <<<"$d" | median)
 s=$(grep "\"bench\":\"$tag-s\"" "$store")
 per_sample_us=$(jq '.network.sampler.cpu_us / .network.counters.samples' <<<"$s" | median)
 samples=$(jq '.network.counters.samples' <<<"$s" | median)
@@ -43,7 +46,9 @@ cpu_hour=$(awk -v u="$per_sample_us" 'BEGIN {printf "%.3f", u * 3600 / 1e6}')
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v < t) ? "met" : "missed"}'; }
 echo
 printf 'discovery at start, median over %d containers: %.3f ms (target < 5 ms: %s)\n' \
-  "$(wc -l <<<"$d")" "$start_ms" "$(verdict "$start_ms" 5)"
+  "$(grep -c . <<<"$start_all")" "$start_ms" "$(verdict "$start_ms" 5)"
+printf '  (%d of %d ended before their start was signalled: no discovery at start)\n' \
+  "$(($(wc -l <<<"$d") - $(grep -c . <<<"$start_all")))" "$(wc -l <<<"$d")"
 printf 'discovery at create, median:                   %.3f ms\n' "$create_ms"
 printf 'sampler CPU per sample, median of %d containers (%s samples each): %.1f us\n' \
   "$(wc -l <<<"$s")" "$samples" "$per_sample_us"
