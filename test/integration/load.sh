@@ -23,11 +23,18 @@ run_batch() { # runtime dir: N at once, each printing and exiting with a status 
   local rt=$1 dir=$2
   mkdir -p "$dir"
   for i in $(seq "$N"); do
-    (out=$(docker run --rm --label measured-test=load --runtime="$rt" -e "MEASURED_LABEL_run=$tag" \
+    (t0=$(date +%s%N)
+    out=$(docker run --rm --label measured-test=load --runtime="$rt" -e "MEASURED_LABEL_run=$tag" \
       -e MEASURED_LABEL_phase=concurrent "$IMAGE" sh -c "echo out-$i; exit $((i % 5))" 2>&1)
-    echo "$out rc=$?" >"$dir/$i") &
+    rc=$?
+    echo $((($(date +%s%N) - t0) / 1000000)) >"$dir/$i.ms"
+    echo "$out rc=$rc" >"$dir/$i") &
   done
   wait
+}
+# Median and p99 of the runs' wall times in a batch, in ms.
+run_times() { # dir
+  cat "$1"/*.ms | sort -n | awk '{v[NR]=$1} END {i=int(NR*0.99+0.999); printf "median %d ms, p99 %d ms", v[int((NR+1)/2)], v[i]}'
 }
 t0=$(date +%s%N)
 run_batch runc "$work/plain"
@@ -35,6 +42,7 @@ t1=$(date +%s%N)
 run_batch measured-runc "$work/measured"
 t2=$(date +%s%N)
 tap_diag "$N concurrent runs: plain runc $(((t1 - t0) / 1000000)) ms, measured-runc $(((t2 - t1) / 1000000)) ms"
+tap_diag "each docker run: plain runc $(run_times "$work/plain"); measured-runc $(run_times "$work/measured")"
 check_eq "$N concurrent: the same output and exit status as plain runc" \
   "$(cd "$work/measured" && cat $(seq "$N"))" "$(cd "$work/plain" && cat $(seq "$N"))"
 
