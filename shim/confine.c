@@ -1,34 +1,8 @@
 #include "confine.h"
+#include "privileges.h"
 
-#include <errno.h>
-#include <linux/capability.h>
 #include <sched.h>
-#include <seccomp.h>
-#include <stdbool.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-
-static int keep_only_sys_admin(merr **err)
-{
-  /* The bounding set first: dropping from it needs CAP_SETPCAP, which goes with the rest. */
-  for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-    if (CAP_IS_SUPPORTED(c) && c != CAP_SYS_ADMIN && cap_drop_bound(c) < 0)
-      return merr_set(err, errno, "drop capability %d from the bounding set", (int)c);
-  cap_reset_ambient();
-  cap_t caps = cap_init(); /* everything clear, inheritable included */
-  if (caps == NULL)
-    return merr_set(err, errno, "cap_init");
-  const cap_value_t keep[] = {CAP_SYS_ADMIN};
-  int r = cap_set_flag(caps, CAP_EFFECTIVE, 1, keep, CAP_SET);
-  if (r == 0)
-    r = cap_set_flag(caps, CAP_PERMITTED, 1, keep, CAP_SET);
-  if (r == 0)
-    r = cap_set_proc(caps);
-  int saved = errno;
-  cap_free(caps);
-  return r < 0 ? merr_set(err, saved, "drop capabilities") : 0;
-}
 
 static const int allowed[] = {
     /* descriptors and the state files */
@@ -88,36 +62,18 @@ static const int allowed[] = {
     SCMP_SYS(exit_group),
 };
 
-static int rule_with_arg(scmp_filter_ctx ctx, int syscall, unsigned arg, scmp_datum_t value)
-{
-  /* Spelled out: clang warns on SCMP_A0's partial initializer. */
-  const struct scmp_arg_cmp cmp = {.arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0};
-  return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, 1, &cmp);
-}
-
-static int install_allowlist(merr **err)
-{
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-  if (ctx == NULL)
-    return merr_set(err, 0, "seccomp_init");
-  int r = 0;
-  for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof allowed[0]; i++)
-    r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-  if (r == 0)
-    r = rule_with_arg(ctx, SCMP_SYS(socket), 0, AF_NETLINK);
-  if (r == 0)
-    r = rule_with_arg(ctx, SCMP_SYS(setns), 1, CLONE_NEWNET);
-  if (r == 0)
-    r = seccomp_load(ctx);
-  seccomp_release(ctx);
-  return r < 0 ? merr_set(err, -r, "install the seccomp allowlist") : 0;
-}
+/* socket() for netlink only; setns() into network namespaces only. */
+static const struct syscall_rule rules[] = {{SCMP_SYS(socket), 0, AF_NETLINK},
+                                            {SCMP_SYS(setns), 1, CLONE_NEWNET}};
 
 int monitor_confine(merr **err)
 {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return merr_set(err, errno, "no_new_privs");
-  if (keep_only_sys_admin(err) < 0)
-    return -1;
-  return install_allowlist(err);
+  static const cap_value_t keep[] = {CAP_SYS_ADMIN};
+  const struct privileges p = {.keep = keep,
+                               .nkeep = 1,
+                               .calls = allowed,
+                               .ncalls = sizeof allowed / sizeof allowed[0],
+                               .rules = rules,
+                               .nrules = sizeof rules / sizeof rules[0]};
+  return privileges_confine(&p, err);
 }
