@@ -6,20 +6,12 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
+. "$here/../lib/fake.sh"
 wrapper=${MEASURED_WRAPPER:?set MEASURED_WRAPPER}
 measured=${MEASURED_CLI:?set MEASURED_CLI}
 work=$(mktemp -d /tmp/measured-gc-XXXXXX)
 trap 'kill -9 $(cat "$work/all.pids" 2>/dev/null) 2>/dev/null; rm -rf "$work"' EXIT
-export FAKE_DIR=$work
-ln -s "$wrapper" "$work/measured-fake"
-cat >"$work/table.json" <<JSON
-{"state_dir": "$work/state", "store": "$work/samples.jsonl",
- "runtimes": {"fake": {"path": "$here/fake-runtime.sh"}}}
-JSON
-export MEASURED_CONFIG=$work/table.json
-W=("$work/measured-fake" --log "$work/log.json" --log-format json)
-mkdir -p "$work/bundle"
-echo '{"ociVersion":"1.0.2","process":{"args":["app"]}}' >"$work/bundle/config.json"
+fake_setup fake '{"ociVersion":"1.0.2","process":{"args":["app"]}}'
 records() { grep -c "\"id\":\"$1\"" "$work/samples.jsonl" 2>/dev/null; }
 record() { grep "\"id\":\"$1\"" "$work/samples.jsonl"; }
 begin() { # id: created and started, container running

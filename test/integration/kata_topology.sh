@@ -8,6 +8,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
+. "$here/../lib/fake.sh"
 wrapper=${MEASURED_WRAPPER:?set MEASURED_WRAPPER}
 tapecho=${TAPECHO:?set TAPECHO}
 measured=${MEASURED_CLI:?set MEASURED_CLI}
@@ -81,19 +82,11 @@ check_eq "discovery: the tap has eth0's MAC" \
 # The OCI wrapper runs a fake runtime whose "container" lives in the namespace. The hooks are what
 # containerd-shim-measured-kata-v2 puts in the spec: Kata runs them on the host with the state
 # on stdin; here the test plays the runtime, with a "container" of its own in the namespace.
-ln -s "$wrapper" "$work/measured-katafake"
+fake_setup katafake '{"ociVersion":"1.0.2","process":{"args":["vm"]},"linux":{"namespaces":[{"type":"network"}]}}' \
+  '"sample_interval_ms": 100' \
+  "\"katashim\": {\"path\": \"$FAKE_RUNTIME\", \"shim\": \"/bin/true\", \"sample_interval_ms\": 100}"
 ln -s "$wrapper" "$work/measured-hook"
-cat >"$work/table.json" <<JSON
-{"state_dir": "$work/state", "store": "$work/samples.jsonl",
- "runtimes": {"katafake": {"path": "$here/../functional/fake-runtime.sh", "sample_interval_ms": 100},
-              "katashim": {"path": "$here/../functional/fake-runtime.sh", "shim": "/bin/true",
-                           "sample_interval_ms": 100}}}
-JSON
-mkdir -p "$work/bundle"
-echo '{"ociVersion":"1.0.2","process":{"args":["vm"]},"linux":{"namespaces":[{"type":"network"}]}}' \
-  >"$work/bundle/config.json"
-export MEASURED_CONFIG=$work/table.json FAKE_DIR=$work FAKE_NETNS=$ns
-W=("$work/measured-katafake" --log "$work/log.json" --log-format json)
+export FAKE_NETNS=$ns
 hook() { # phase id pid: as a runtime runs a hook, state on stdin and nothing else inherited
   printf '{"ociVersion":"1.0.2","id":"%s","status":"created","pid":%s,"bundle":"%s"}' \
     "$2" "$3" "$work/bundle" |

@@ -7,6 +7,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
+. "$here/../lib/fake.sh"
 wrapper=${MEASURED_WRAPPER:?set MEASURED_WRAPPER}
 [ "$(id -u)" = 0 ] || { echo "Bail out! needs root (network namespaces)"; exit 1; }
 
@@ -23,16 +24,9 @@ trap cleanup EXIT
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-ln -s "$wrapper" "$work/measured-late"
-cat >"$work/table.json" <<JSON
-{"state_dir": "$work/state", "store": "$work/samples.jsonl",
- "runtimes": {"late": {"path": "$here/../functional/fake-runtime.sh", "sample_interval_ms": 100}}}
-JSON
-mkdir -p "$work/bundle"
-echo '{"ociVersion":"1.0.2","process":{"args":["app"]},"linux":{"namespaces":[{"type":"network"}]}}' \
-  >"$work/bundle/config.json"
-export MEASURED_CONFIG=$work/table.json FAKE_DIR=$work FAKE_NETNS=$ns
-W=("$work/measured-late" --log "$work/log.json" --log-format json)
+fake_setup late '{"ociVersion":"1.0.2","process":{"args":["app"]},"linux":{"namespaces":[{"type":"network"}]}}' \
+  '"sample_interval_ms": 100'
+export FAKE_NETNS=$ns
 
 "${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" late1
 check "create succeeds with only a loopback" test $? -eq 0

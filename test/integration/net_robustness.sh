@@ -6,6 +6,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
+. "$here/../lib/fake.sh"
 wrapper=${MEASURED_WRAPPER:?set MEASURED_WRAPPER}
 [ "$(id -u)" = 0 ] || { echo "Bail out! needs root (network namespaces)"; exit 1; }
 
@@ -26,17 +27,10 @@ ip link set "$hostend" up
 ip -n "$ns" link set eth0 up
 ip -n "$ns" link set lo up
 
-ln -s "$wrapper" "$work/measured-fake"
-cat >"$work/table.json" <<JSON
-{"state_dir": "$work/state", "store": "$work/samples.jsonl",
- "runtimes": {"fake": {"path": "$here/../functional/fake-runtime.sh", "sample_interval_ms": 5000}}}
-JSON
-mkdir -p "$work/bundle"
-cat >"$work/bundle/config.json" <<'JSON'
-{"process":{"args":["c"],"env":["MEASURED_SAMPLE_INTERVAL_MS=100"]},"linux":{"namespaces":[{"type":"network"}]}}
-JSON
-export MEASURED_CONFIG=$work/table.json FAKE_DIR=$work FAKE_NETNS=$ns
-W=("$work/measured-fake" --log "$work/log.json" --log-format json)
+fake_setup fake \
+  '{"process":{"args":["c"],"env":["MEASURED_SAMPLE_INTERVAL_MS=100"]},"linux":{"namespaces":[{"type":"network"}]}}' \
+  '"sample_interval_ms": 5000'
+export FAKE_NETNS=$ns
 rec_of() { grep "\"id\":\"$1\"" "$work/samples.jsonl"; }
 
 # --- the monitor holds nothing it inherited ----------------------------------------------------
