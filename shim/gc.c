@@ -39,18 +39,25 @@ static void say(const struct gc *g, const char *name, const char *what)
     fprintf(g->o->say, "%s%s: %s\n", g->o->dry_run ? "(dry run) " : "", name, what);
 }
 
-static enum item_kind kind_of(const char *name)
+static const struct {
+  const char *prefix;
+  enum item_kind kind;
+} kinds[] = {{STATE_CLAIMED_PREFIX, ITEM_CLAIMED},
+             {STATE_STALE_PREFIX, ITEM_STALE},
+             {STATE_UNSTORED_PREFIX, ITEM_UNSTORED},
+             {STATE_RECORDED_PREFIX, ITEM_RECORDED}};
+
+/* What an entry of the state directory is, and the length of its name's prefix. */
+static enum item_kind kind_of(const char *name, size_t *prefix_len)
 {
+  *prefix_len = 0;
   if (name[0] != '.')
     return ITEM_LIVE;
-  if (strncmp(name, ".claimed-", 9) == 0)
-    return ITEM_CLAIMED;
-  if (strncmp(name, ".stale-", 7) == 0)
-    return ITEM_STALE;
-  if (strncmp(name, ".unstored-", 10) == 0)
-    return ITEM_UNSTORED;
-  if (strncmp(name, STATE_RECORDED_PREFIX, strlen(STATE_RECORDED_PREFIX)) == 0)
-    return ITEM_RECORDED;
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    *prefix_len = strlen(kinds[i].prefix);
+    if (strncmp(name, kinds[i].prefix, *prefix_len) == 0)
+      return kinds[i].kind;
+  }
   return ITEM_OTHER; /* .cache, the stamp, anything else: not gc's */
 }
 
@@ -260,7 +267,8 @@ static void store_waiting(struct gc *g, const char *name)
 static void visit(struct gc *g, const char *name)
 {
   long n;
-  enum item_kind k = kind_of(name);
+  size_t prefix_len;
+  enum item_kind k = kind_of(name, &prefix_len);
   if (k == ITEM_OTHER)
     return;
   if (k == ITEM_UNSTORED) {
@@ -273,9 +281,7 @@ static void visit(struct gc *g, const char *name)
       remove_item(g, name);
     return;
   }
-  cleanup_free char *id = k == ITEM_LIVE      ? xstrdup(name)
-                          : k == ITEM_CLAIMED ? split_suffix(name, 9, &n)
-                                              : split_suffix(name, 7, &n);
+  cleanup_free char *id = k == ITEM_LIVE ? xstrdup(name) : split_suffix(name, prefix_len, &n);
   if (id == NULL)
     return;
   if (k == ITEM_CLAIMED && wrapper_alive(n)) {

@@ -85,7 +85,7 @@ static void keep_unstored(const struct call_ctx *c, int rootfd, int dirfd, const
 {
   cleanup_free char *text = NULL;
   size_t len;
-  cleanup_free char *aside = xasprintf(".unstored-%s-%d", c->call->id, (int)getpid());
+  cleanup_free char *aside = xasprintf(STATE_UNSTORED_PREFIX "%s-%d", c->call->id, (int)getpid());
   if (json_serialize(rec, false, &text, &len, NULL) == 0 &&
       write_file_atomic_at(dirfd, "record.json", text, len, 0600, NULL) == 0)
     renameat(rootfd, claimed, rootfd, aside);

@@ -44,7 +44,7 @@ int state_adopt(int rootfd, const char *id, const char *token)
 static int move_aside(int rootfd, const char *id, merr **err)
 {
   for (int n = 0; n < 1000; n++) {
-    cleanup_free char *aside = xasprintf(".stale-%s-%d", id, n);
+    cleanup_free char *aside = xasprintf(STATE_STALE_PREFIX "%s-%d", id, n);
     if (renameat2(rootfd, id, rootfd, aside, RENAME_NOREPLACE) == 0)
       return 0;
     if (errno != EEXIST)
@@ -141,7 +141,7 @@ int state_read_events(int dirfd, json **events, unsigned *bad_lines, merr **err)
 
 int state_claim(int rootfd, const char *id, char **claimed_name, merr **err)
 {
-  cleanup_free char *name = xasprintf(".claimed-%s-%d", id, (int)getpid());
+  cleanup_free char *name = xasprintf(STATE_CLAIMED_PREFIX "%s-%d", id, (int)getpid());
   if (renameat2(rootfd, id, rootfd, name, RENAME_NOREPLACE) < 0)
     return merr_set(err, errno, "claim state %s", id);
   int fd = open_dir_at(rootfd, name, err);

@@ -24,7 +24,11 @@
 
 enum { STATE_MAX_EVENTS_BYTES = 4 << 20 };
 
+/* The names above, as `delete`, `create` and `measured gc` make and read them. */
+#define STATE_CLAIMED_PREFIX ".claimed-"
 #define STATE_RECORDED_PREFIX ".recorded-"
+#define STATE_STALE_PREFIX ".stale-"
+#define STATE_UNSTORED_PREFIX ".unstored-"
 /* In a claimed lifecycle: the store's size just before its delete appended the record, so that
  * `measured gc` can tell whether a delete killed after its append had stored it already. */
 #define STATE_STORE_OFFSET "store-offset"
