@@ -2,9 +2,13 @@
  * records it, without running anything through the wrapper. */
 #include "discover.h"
 #include "cleanup.h"
+#include "commands.h"
 #include "netjson.h"
 #include "netns.h"
+#include "proc.h"
+#include "xalloc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -27,62 +31,86 @@ static int cmp_i64(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-int cmd_discover(int argc, char **argv)
+struct discover_args {
+  long pid, repeat;
+  const char *path;
+};
+
+/* 0 to run; -1 to end now with *status. */
+static int parse(int argc, char **argv, struct discover_args *a, int *status)
 {
   static const struct option opts[] = {{"pid", required_argument, NULL, 'p'},
                                        {"netns", required_argument, NULL, 'n'},
                                        {"repeat", required_argument, NULL, 'r'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  long pid = 0, repeat = 1;
-  const char *path = NULL;
-  int c;
+  *a = (struct discover_args){.repeat = 1};
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+  for (int c; (c = getopt_long(argc, argv, "+h", opts, NULL)) != -1;) {
     char *end = NULL;
     if (c == 'p')
-      pid = strtol(optarg, &end, 10);
+      a->pid = strtol(optarg, &end, 10);
     else if (c == 'r')
-      repeat = strtol(optarg, &end, 10);
+      a->repeat = strtol(optarg, &end, 10);
     else if (c == 'n')
-      path = optarg;
-    else if (c == 'h')
-      return usage(0);
-    else
-      return usage(2);
-    if (end && (*end || (c == 'p' && pid <= 0) || (c == 'r' && (repeat < 1 || repeat > 10000))))
-      return usage(2);
+      a->path = optarg;
+    else {
+      *status = usage(c == 'h' ? 0 : 2);
+      return -1;
+    }
+    if (end && (end == optarg || *end || (c == 'p' && !proc_pid_valid(a->pid)) ||
+                (c == 'r' && (a->repeat < 1 || a->repeat > 10000)))) {
+      *status = usage(2);
+      return -1;
+    }
   }
-  if ((pid == 0) == (path == NULL) || optind < argc)
-    return usage(2);
+  if ((a->pid == 0) == (a->path == NULL) || optind < argc) {
+    *status = usage(2);
+    return -1;
+  }
+  return 0;
+}
+
+/* Discovers `repeat` times; the last topology, with the median time, as JSON text. */
+static int discover(struct net_watch *w, long repeat, char **text, merr **err)
+{
+  cleanup_free int64_t *times = xreallocarray(NULL, (size_t)repeat, sizeof *times);
+  for (long i = 0; i < repeat; i++) {
+    if (net_discover(w, err) < 0)
+      return -1;
+    times[i] = w->discovery_us;
+  }
+  cleanup_json json *out = net_topology_json(&w->view, &w->topo);
+  qsort(times, (size_t)repeat, sizeof *times, cmp_i64);
+  json_set(out, "discovery_us", json_new_int(times[repeat / 2]));
+  return json_serialize(out, true, text, NULL, err);
+}
+
+int cmd_discover(int argc, char **argv)
+{
+  struct discover_args a;
+  int status;
+  if (parse(argc, argv, &a, &status) < 0)
+    return status;
   cleanup_merr merr *err = NULL;
-  int ctr = pid ? netns_open_pid((pid_t)pid, &err) : netns_open_path(path, &err);
-  int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  cleanup_close int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    fprintf(stderr, "measured discover: /proc/self/ns/net: %s\n", strerror(errno));
+    return 1;
+  }
+  int ctr = a.pid ? netns_open_pid((pid_t)a.pid, &err) : netns_open_path(a.path, &err);
   struct net_watch w;
-  if (ctr < 0 || home < 0 || net_watch_open(&w, ctr, home, &err) < 0) {
+  if (ctr < 0 || net_watch_open(&w, ctr, home, &err) < 0) { /* the watch owns ctr */
     fprintf(stderr, "measured discover: %s\n", merr_msg(err));
     return 1;
   }
-  cleanup_free int64_t *times = calloc((size_t)repeat, sizeof *times);
-  for (long i = 0; i < repeat; i++) {
-    if (net_discover(&w, &err) < 0) {
-      fprintf(stderr, "measured discover: %s\n", merr_msg(err));
-      net_watch_close(&w);
-      return 1;
-    }
-    times[i] = w.discovery_us;
-  }
-  cleanup_json json *out = net_topology_json(&w.view, &w.topo);
-  qsort(times, (size_t)repeat, sizeof *times, cmp_i64);
-  json_set(out, "discovery_us", json_new_int(times[repeat / 2]));
   cleanup_free char *text = NULL;
-  if (json_serialize(out, true, &text, NULL, &err) < 0) {
+  int ret = discover(&w, a.repeat, &text, &err);
+  net_watch_close(&w);
+  if (ret < 0) {
     fprintf(stderr, "measured discover: %s\n", merr_msg(err));
-    net_watch_close(&w);
     return 1;
   }
   puts(text);
-  net_watch_close(&w);
-  close(home);
   return 0;
 }

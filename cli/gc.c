@@ -1,6 +1,7 @@
-/* measured gc: see shim/gc.h. */
+/* measured gc: see lifecycle/gc.h. */
 #include "gc.h"
 #include "cleanup.h"
+#include "commands.h"
 #include "table.h"
 
 #include <errno.h>

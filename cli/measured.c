@@ -1,10 +1,5 @@
 /* measured: the user's command. */
 #include "commands.h"
-#include "reflector.h"
-#include "report.h"
-
-int cmd_discover(int argc, char **argv);
-int cmd_gc(int argc, char **argv);
 
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +19,7 @@ static const struct command {
     {"discover", cmd_discover, "print the network path of a running container"},
     {"report", cmd_report, "statistics, comparisons and figures from the stores"},
     {"gc", cmd_gc, "record and remove state that no delete will come for"},
-    {"reflector", reflector_main, "serve as the peer of measured-probe (TCP and UDP)"},
+    {"reflector", cmd_reflector, "serve as the peer of measured-probe (TCP and UDP)"},
 };
 
 static void usage(FILE *out)

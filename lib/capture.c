@@ -1,6 +1,7 @@
 #include "capture.h"
 #include "cleanup.h"
 #include "clock.h"
+#include "proc.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -87,10 +88,7 @@ static int capture_run(char *const argv[], int timeout_ms, size_t max_out, char 
   int ret = collect(pipefd[0], pid, timeout_ms, max_out, out, err);
   close(pipefd[0]);
   int status = 0;
-  pid_t w;
-  while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-    ;
-  if (w < 0 && ret == 0) {
+  if (proc_wait(pid, &status) < 0 && ret == 0) {
     free(*out);
     *out = NULL;
     return merr_set(err, errno, "wait for %s", argv[0]);

@@ -211,3 +211,9 @@ int remove_tree_at(int parent, const char *name, merr **err)
     ret = merr_set(err, errno, "rmdir %s", name);
   return ret;
 }
+
+bool same_file(const char *a, const char *b)
+{
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}

@@ -40,6 +40,9 @@ int open_private_dir(const char *path, merr **err);
 /* Removes dirfd/name and everything below it, never following symlinks. ENOENT is success. */
 int remove_tree_at(int dirfd, const char *name, merr **err);
 
+/* Whether both paths name the same file (following symlinks): false when either is missing. */
+bool same_file(const char *a, const char *b);
+
 /* Directory part and last component of a path (new strings). */
 char *path_dirname(const char *path);
 const char *path_basename(const char *path);

@@ -49,3 +49,13 @@ void merr_free(merr *e)
   free(e->msg);
   free(e);
 }
+
+int merr_pass(merr **err, merr **from)
+{
+  if (err && *err == NULL)
+    *err = *from;
+  else
+    merr_free(*from);
+  *from = NULL;
+  return -1;
+}

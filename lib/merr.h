@@ -39,4 +39,8 @@ static inline const char *merr_msg(const merr *e)
 
 #define cleanup_merr __attribute__((cleanup(merr_freep)))
 
+/* Hands the error in *from on to the caller's err (or frees it when err is NULL or already
+ * set); *from is NULL afterwards. Returns -1. */
+int merr_pass(merr **err, merr **from);
+
 #endif

@@ -125,10 +125,9 @@ int net_discover(struct net_watch *w, merr **err)
     const struct net_link *l = &w->view.ns[0].snap.links[i];
     if (l->loopback || l->link <= 0 || l->link_netnsid < 0)
       continue;
-    merr *e = NULL;
+    cleanup_merr merr *e = NULL;
     if (follow(w, l, &e) < 0) {
       snprintf(why, sizeof why, "%s: %s", l->name, merr_msg(e)); /* the classifier notes it */
-      merr_free(e);
     }
   }
   net_classify(&w->view, &w->topo);

@@ -344,14 +344,6 @@ const struct net_link *net_snapshot_link(const struct net_snapshot *s, int ifind
   return NULL;
 }
 
-const struct net_link *net_snapshot_link_by_name(const struct net_snapshot *s, const char *name)
-{
-  for (size_t i = 0; i < s->nlinks; i++)
-    if (strcmp(s->links[i].name, name) == 0)
-      return &s->links[i];
-  return NULL;
-}
-
 void net_link_clear(struct net_link *l)
 {
   for (size_t i = 0; i < l->naddrs; i++)

@@ -92,7 +92,6 @@ int net_filters_read(struct nl_sock *sk, int ifindex, uint32_t parent, struct ne
                      merr **err);
 
 const struct net_link *net_snapshot_link(const struct net_snapshot *s, int ifindex);
-const struct net_link *net_snapshot_link_by_name(const struct net_snapshot *s, const char *name);
 void net_link_clear(struct net_link *l);
 void net_snapshot_clear(struct net_snapshot *s);
 

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 /* Signals that ask a container to stop. Held while the prelude measures: it stops measuring
- * and starts the workload at once (the signal itself is consumed: see README). */
+ * and starts the workload at once (the signal itself is consumed: see docs/probe.md). */
 static const int held_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 static int hold_signals(sigset_t *saved)
@@ -84,8 +84,13 @@ int main(int argc, char **argv)
     return prelude(argc, argv);
   if (strcmp(cmd, "exec") == 0)
     return exec_mode(argc, argv);
-  if (strcmp(cmd, "reflector") == 0)
-    return reflector_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "reflector") == 0) {
+    struct reflector_opts o;
+    int status;
+    if (reflector_parse_args(argc - 1, argv + 1, &o, &status) < 0)
+      return status;
+    return reflector_serve(&o);
+  }
   fprintf(stderr, "usage: measured-probe prelude [options] -- ARGS... | exec [options] | "
                   "reflector [options]\n");
   return 2;

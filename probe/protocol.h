@@ -13,6 +13,8 @@
 #ifndef MEASURED_PROBE_PROTOCOL_H
 #define MEASURED_PROBE_PROTOCOL_H
 
+#include "probe_contract.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,10 +22,7 @@
 
 #define PROBE_MAGIC 0x4d535244u /* "MSRD" */
 #define PROBE_VERSION 1
-#define PROBE_DEFAULT_PORT 7447
 #define PROBE_HELLO_SIZE 16
-#define PROBE_MIN_MSG 8
-#define PROBE_MAX_MSG 65000 /* fits one UDP datagram */
 #define PROBE_MAX_DURATION_MS 60000
 
 enum probe_mode { PROBE_MODE_ECHO = 1, PROBE_MODE_SINK = 2, PROBE_MODE_SOURCE = 3 };
@@ -45,11 +44,6 @@ const char *probe_mode_name(uint8_t mode);
  * zeroed buffer is the kernel's shared zero page, cache-hot on every copy, and made the rate
  * come out half again above iperf3's on the same path. */
 void probe_fill_bulk(unsigned char *buf, size_t len);
-
-/* Parses "IP", "IP:PORT", "[IPv6]:PORT" (numeric only: nothing resolves names inside a
- * container's probe). canon gets "IP:PORT" / "[IPv6]:PORT". 0 when valid. */
-int probe_peer_parse(const char *text, struct sockaddr_storage *peer, socklen_t *len, char *canon,
-                     size_t canon_size);
 
 /* A UDP probe datagram: magic, then a sequence number, then padding up to size. */
 void probe_udp_fill(unsigned char *buf, size_t size, uint32_t seq);

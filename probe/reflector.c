@@ -22,8 +22,10 @@
  * what a bandwidth test measures, so it should be the same as the reference tool's. */
 enum { UDP_PEERS = 256, UDP_IDLE_MS = 2000, IO_CHUNK = 128 * 1024 };
 
-static struct reflector_opts opts = {
+static const struct reflector_opts reflector_defaults = {
     .port = PROBE_DEFAULT_PORT, .max_sessions = 256, .idle_ms = 10000};
+/* What reflector_serve was given: read by every session thread, never changed. */
+static struct reflector_opts opts;
 static atomic_int sessions;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -393,15 +395,14 @@ static int listen_on(int type, const char *bind_addr, int port)
   return fd;
 }
 
-static int usage(int status)
+void reflector_usage(FILE *out)
 {
-  fprintf(status ? stderr : stdout,
+  fprintf(out,
           "usage: reflector [--port P] [--bind ADDR] [--max-sessions N] [--idle-ms MS]\n"
           "                 [--delay-ms MS] [--garbage]\n\n"
           "Serves measured-probe: TCP echo, sink and source and UDP echo on port P (default "
           "%d).\n--delay-ms and --garbage make a slow or a broken peer, for tests.\n",
           PROBE_DEFAULT_PORT);
-  return status;
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -409,13 +410,13 @@ static int parse_int(const char *s, int lo, int hi, int *out)
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi)
+  if (errno || end == s || *end || v < lo || v > hi)
     return -1;
   *out = (int)v;
   return 0;
 }
 
-int reflector_main(int argc, char **argv)
+int reflector_parse_args(int argc, char **argv, struct reflector_opts *o, int *status)
 {
   static const struct option longopts[] = {{"port", required_argument, NULL, 'p'},
                                            {"bind", required_argument, NULL, 'b'},
@@ -425,36 +426,48 @@ int reflector_main(int argc, char **argv)
                                            {"garbage", no_argument, NULL, 'g'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
+  *o = reflector_defaults;
   optind = 1;
   int c, bad = 0;
   while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
     switch (c) {
     case 'p':
-      bad |= parse_int(optarg, 1, 65535, &opts.port);
+      bad |= parse_int(optarg, 1, 65535, &o->port);
       break;
     case 'b':
-      opts.bind = optarg;
+      o->bind = optarg;
       break;
     case 'm':
-      bad |= parse_int(optarg, 1, 100000, &opts.max_sessions);
+      bad |= parse_int(optarg, 1, 100000, &o->max_sessions);
       break;
     case 'i':
-      bad |= parse_int(optarg, 10, 3600000, &opts.idle_ms);
+      bad |= parse_int(optarg, 10, 3600000, &o->idle_ms);
       break;
     case 'd':
-      bad |= parse_int(optarg, 0, 60000, &opts.delay_ms);
+      bad |= parse_int(optarg, 0, 60000, &o->delay_ms);
       break;
     case 'g':
-      opts.garbage = 1;
+      o->garbage = 1;
       break;
     case 'h':
-      return usage(0);
+      reflector_usage(stdout);
+      *status = 0;
+      return -1;
     default:
-      return usage(2);
+      bad = 1;
     }
   }
-  if (bad || optind < argc)
-    return usage(2);
+  if (bad || optind < argc) {
+    reflector_usage(stderr);
+    *status = 2;
+    return -1;
+  }
+  return 0;
+}
+
+int reflector_serve(const struct reflector_opts *o)
+{
+  opts = *o;
   signal(SIGPIPE, SIG_IGN);
   int tfd = listen_on(SOCK_STREAM, opts.bind, opts.port);
   int ufd = listen_on(SOCK_DGRAM, opts.bind, opts.port);

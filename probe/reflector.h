@@ -3,6 +3,8 @@
 #ifndef MEASURED_REFLECTOR_H
 #define MEASURED_REFLECTOR_H
 
+#include <stdio.h>
+
 struct reflector_opts {
   const char *bind; /* address to listen on, NULL: all (IPv6 and IPv4) */
   int port;
@@ -13,8 +15,13 @@ struct reflector_opts {
   int garbage;  /* echo with every byte flipped */
 };
 
-/* Parses `reflector [--port P] [--bind ADDR] ...` and runs until SIGINT/SIGTERM. Returns the
- * exit status. */
-int reflector_main(int argc, char **argv);
+/* `reflector [--port P] [--bind ADDR] ...`, the one command two programs offer (`measured
+ * reflector` on a host, `measured-probe reflector` inside a container): 0 to serve; -1 to end now
+ * with *status (0 after --help, 2 after a usage error, said on stderr). */
+int reflector_parse_args(int argc, char **argv, struct reflector_opts *o, int *status);
+void reflector_usage(FILE *out);
+
+/* Serves until killed; returns an exit status only when it cannot start. */
+int reflector_serve(const struct reflector_opts *o);
 
 #endif

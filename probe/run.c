@@ -1,6 +1,8 @@
 #include "run.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "json.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "xalloc.h"
 
@@ -189,8 +191,7 @@ static json *measure_in_child(const struct probe_options *o, int64_t start_us, i
   int status = 0;
   if (pid > 0) {
     kill(pid, SIGKILL); /* gone already, or late: either way reaped below, never left behind */
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-      ;
+    proc_wait(pid, &status);
   }
   json *res = NULL;
   if (text == NULL || json_parse(text, strlen(text), NULL, "measurement", &res, NULL) < 0 ||
@@ -218,15 +219,8 @@ static void write_result(const char *dir, const json *res)
   cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return;
-  const char *tmp = PROBE_RESULT_FILE ".tmp";
-  cleanup_close int fd =
-      openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return;
-  if (write(fd, text, len) == (ssize_t)len)
-    renameat(dfd, tmp, dfd, PROBE_RESULT_FILE);
-  else
-    unlinkat(dfd, tmp, 0);
+  /* The host reads it whole or not at all (a tmpfs: nothing to sync). */
+  write_file_replace_at(dfd, PROBE_RESULT_FILE, text, len, 0644, NULL);
 }
 
 void probe_run(const struct probe_options *o, const char *mode, int64_t start_us, int interrupt_fd)
@@ -244,7 +238,7 @@ void probe_run(const struct probe_options *o, const char *mode, int64_t start_us
     return;
   /* Identity first, so that a reader sees what it holds before the figures. */
   json *out = json_new(JSON_OBJECT);
-  json_set(out, "schema", json_new_int(1));
+  json_set(out, "schema", json_new_int(PROBE_RESULT_SCHEMA));
   json_set(out, "mode", json_new_string(mode));
   json_set(out, "peer",
            o->cfg.peer_text[0] ? json_new_text(o->cfg.peer_text) : json_new(JSON_NULL));

@@ -6,9 +6,6 @@
 #include "measure.h"
 #include "protocol.h"
 
-#define PROBE_DEFAULT_OUT "/dev/.measured-out"
-#define PROBE_RESULT_FILE "result.json"
-
 struct probe_options {
   struct probe_config cfg;
   const char *out_dir;

@@ -1,26 +1,9 @@
 #include "stats.h"
+#include "quantile.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-double percentile_sorted(const double *sorted, size_t count, double q)
-{
-  if (count == 0)
-    return 0;
-  size_t rank = (size_t)ceil(q * (double)count);
-  if (rank < 1)
-    rank = 1;
-  if (rank > count)
-    rank = count;
-  return sorted[rank - 1];
-}
 
 void latency_stats_compute(double *samples, size_t count, struct latency_stats *out)
 {
@@ -28,17 +11,18 @@ void latency_stats_compute(double *samples, size_t count, struct latency_stats *
   out->count = count;
   if (count == 0)
     return;
-  qsort(samples, count, sizeof *samples, cmp_double);
+  quantile_sort(samples, count);
   double sum = 0;
   for (size_t i = 0; i < count; i++)
     sum += samples[i];
   out->min = samples[0];
   out->max = samples[count - 1];
   out->mean = sum / (double)count;
-  out->p50 = percentile_sorted(samples, count, 0.50);
-  out->p90 = percentile_sorted(samples, count, 0.90);
-  out->p99 = percentile_sorted(samples, count, 0.99);
-  out->p999 = percentile_sorted(samples, count, 0.999);
+  /* Nearest rank: each percentile is a round trip that happened, as sockperf reports them. */
+  out->p50 = quantile_nearest_rank(samples, count, 0.50);
+  out->p90 = quantile_nearest_rank(samples, count, 0.90);
+  out->p99 = quantile_nearest_rank(samples, count, 0.99);
+  out->p999 = quantile_nearest_rank(samples, count, 0.999);
 }
 
 /* Microseconds to three decimals: nanosecond resolution, no false precision. */

@@ -15,10 +15,6 @@ struct latency_stats {
 /* Sorts samples in place. count 0 gives all zeros. */
 void latency_stats_compute(double *samples_us, size_t count, struct latency_stats *out);
 
-/* The value at quantile q (0..1] of sorted samples, nearest-rank: the smallest sample with at
- * least q of all samples at or below it. */
-double percentile_sorted(const double *sorted, size_t count, double q);
-
 json *latency_stats_json(const struct latency_stats *s);
 
 #endif

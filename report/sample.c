@@ -1,4 +1,5 @@
 #include "sample.h"
+#include "record_schema.h"
 #include "scan.h"
 
 #include <math.h>
@@ -200,7 +201,8 @@ static void set_number(struct ctx *c, const char *path, const char *s, size_t le
     c->link_rx = number_of(s, len);
     c->link_has_rx = isfinite(c->link_rx);
   } else if (strcmp(path, "schema") == 0) {
-    c->schema = number_of(s, len) == 1.0 ? 1 : -1; /* the one schema there is */
+    double v = number_of(s, len);
+    c->schema = v >= RECORD_SCHEMA_OLDEST && v <= RECORD_SCHEMA && v == (int)v ? (int)v : -1;
   }
 }
 
@@ -391,7 +393,7 @@ bool sample_parse(const char *line, size_t len, struct sample *out)
   struct ctx c = {.s = out, .schema = -1};
   if (len == 0 || line[0] != '{')
     return false;
-  return json_scan(line, len, &callbacks, &c, MAX_DEPTH) && c.schema == 1;
+  return json_scan(line, len, &callbacks, &c, MAX_DEPTH) && c.schema >= RECORD_SCHEMA_OLDEST;
 }
 
 bool sample_parse_next(const char *buf, size_t len, struct sample *out, size_t *next, bool *blank)
@@ -408,7 +410,7 @@ bool sample_parse_next(const char *buf, size_t len, struct sample *out, size_t *
     const char *nl = memchr(buf, '\n', len);
     *next = nl ? (size_t)(nl - buf) + 1 : len;
   }
-  return ok && c.schema == 1;
+  return ok && c.schema >= RECORD_SCHEMA_OLDEST;
 }
 
 const char *sample_label(const struct sample *s, const char *key)

@@ -1,24 +1,9 @@
 #include "stats.h"
+#include "quantile.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-double quantile_sorted(const double *v, size_t n, double q)
-{
-  if (n == 0)
-    return NAN;
-  double h = q * (double)(n - 1);
-  size_t lo = (size_t)floor(h);
-  size_t hi = lo + 1 < n ? lo + 1 : lo;
-  return v[lo] + (h - (double)lo) * (v[hi] - v[lo]);
-}
 
 /* ln of the beta function, through lgamma. */
 static double lbeta(double a, double b)
@@ -99,14 +84,15 @@ void summarize(double *v, size_t n, struct summary *s)
     s->mean = s->median = s->p5 = s->p95 = NAN;
     return;
   }
-  qsort(v, n, sizeof *v, cmp_double);
+  quantile_sort(v, n);
   double sum = 0;
   for (size_t i = 0; i < n; i++)
     sum += v[i];
   s->mean = sum / (double)n;
-  s->median = quantile_sorted(v, n, 0.5);
-  s->p5 = quantile_sorted(v, n, 0.05);
-  s->p95 = quantile_sorted(v, n, 0.95);
+  /* Type 7: over a handful of repetitions, an estimate between two observations. */
+  s->median = quantile_type7(v, n, 0.5);
+  s->p5 = quantile_type7(v, n, 0.05);
+  s->p95 = quantile_type7(v, n, 0.95);
   if (n < 2)
     return;
   double ss = 0;

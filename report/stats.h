@@ -21,9 +21,6 @@ struct summary {
 /* Sorts v in place. */
 void summarize(double *v, size_t n, struct summary *out);
 
-/* Linear interpolation between closest ranks of sorted v, q in [0, 1]. */
-double quantile_sorted(const double *sorted, size_t n, double q);
-
 /* The Student t distribution's CDF and its quantile for df degrees of freedom (df > 0). */
 double student_t_cdf(double t, double df);
 double student_t_quantile(double p, double df);

@@ -80,13 +80,12 @@ static bool has(const struct toml_root_key *imports, const char *path, size_t *a
 static int check_result(char **out, const char *what, merr **err)
 {
   struct toml_doc doc;
-  merr *e = NULL;
+  cleanup_merr merr *e = NULL;
   if (toml_parse(*out, strlen(*out), what, &doc, &e) == 0) {
     toml_doc_clear(&doc);
     return 0;
   }
   merr_set(err, 0, "%s: the edit would not be valid TOML (%s)", what, merr_msg(e));
-  merr_free(e);
   free(*out);
   *out = NULL;
   return -1;

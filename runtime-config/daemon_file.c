@@ -20,13 +20,10 @@ int daemon_file_load(const char *path, struct daemon_file *f, merr **err)
   f->mode = 0644;
   cleanup_free char *buf = NULL;
   size_t len;
-  merr *rerr = NULL;
+  cleanup_merr merr *rerr = NULL;
   if (read_file_at(AT_FDCWD, path, DAEMON_JSON_MAX, &buf, &len, &rerr) < 0) {
-    if (!merr_is(rerr, ENOENT)) {
-      *err = rerr;
-      return -1;
-    }
-    merr_free(rerr);
+    if (!merr_is(rerr, ENOENT))
+      return merr_pass(err, &rerr);
     f->doc = json_new(JSON_OBJECT);
     return 0;
   }

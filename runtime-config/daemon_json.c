@@ -1,5 +1,7 @@
 #include "daemon_json.h"
+#include "cleanup.h"
 #include "fileio.h"
+#include "naming.h"
 
 #include <string.h>
 
@@ -98,18 +100,17 @@ int daemon_json_set_default(json *doc, const char *key, bool *changed, merr **er
 /* io.containerd.measured-<name>.v2 for the key measured-<name> or measured-<name>-v2. */
 static bool own_runtime_type(const char *key, const char *type)
 {
-  static const char pre[] = "io.containerd.measured-", suf[] = ".v2";
-  size_t n = strlen(type), p = sizeof pre - 1, s = sizeof suf - 1;
-  if (n <= p + s || strncmp(type, pre, p) != 0 || strcmp(type + n - s, suf) != 0)
+  cleanup_free char *name = naming_runtime_of_type(type);
+  const char *k = naming_runtime_of(key);
+  if (name == NULL || k == NULL)
     return false;
-  const char *name = type + p, *k = key + strlen(DAEMON_ENTRY_PREFIX);
-  size_t len = n - p - s;
-  return strncmp(k, name, len) == 0 && (k[len] == '\0' || strcmp(k + len, "-v2") == 0);
+  size_t len = strlen(name);
+  return strncmp(k, name, len) == 0 && (k[len] == '\0' || strcmp(k + len, NAMING_V2_SUFFIX) == 0);
 }
 
 bool daemon_json_is_own(const char *key, const json *entry)
 {
-  if (strncmp(key, DAEMON_ENTRY_PREFIX, strlen(DAEMON_ENTRY_PREFIX)) != 0)
+  if (naming_runtime_of(key) == NULL)
     return false;
   const char *path = json_string(json_get(entry, "path"));
   const char *type = json_string(json_get(entry, "runtimeType"));

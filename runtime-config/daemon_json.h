@@ -10,7 +10,6 @@
 #include <stdbool.h>
 
 #define DAEMON_JSON_DEFAULT "/etc/docker/daemon.json"
-#define DAEMON_ENTRY_PREFIX "measured-"
 
 /* Sets runtimes.<key>.path = path (other keys of the entry are kept, but a "runtimeType" goes:
  * the engine refuses both in one entry). *changed tells whether the

@@ -43,8 +43,9 @@ char *engine_config_file(pid_t pid)
   if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, &len, NULL) == 0) {
     for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
       const char *arg = buf + i;
-      if (strncmp(arg, "--config-file=", 14) == 0)
-        return xstrdup(arg + 14);
+      static const char flag_eq[] = "--config-file=";
+      if (strncmp(arg, flag_eq, sizeof flag_eq - 1) == 0)
+        return xstrdup(arg + sizeof flag_eq - 1);
       if (strcmp(arg, "--config-file") == 0 && i + strlen(arg) + 1 < len)
         return xstrdup(arg + strlen(arg) + 1);
     }
@@ -153,7 +154,7 @@ int engine_wait_runtimes(const char *const *present, const char *const *absent, 
   int64_t deadline = mono_us() + (int64_t)timeout_ms * 1000;
   for (;;) {
     cleanup_json json *info = NULL;
-    merr *e = NULL;
+    cleanup_merr merr *e = NULL;
     if (engine_get("/info", &info, &e) == 0) {
       const json *rt = json_get(info, "Runtimes");
       if (all_match(rt, present, true) && all_match(rt, absent, false))
@@ -161,12 +162,11 @@ int engine_wait_runtimes(const char *const *present, const char *const *absent, 
     }
     if (mono_us() > deadline) {
       if (e) {
-        *err = e;
+        merr_pass(err, &e);
         return merr_wrap(err, "the engine's runtime list");
       }
       return merr_set(err, 0, "the engine's runtime list did not change within %d ms", timeout_ms);
     }
-    merr_free(e);
     nanosleep(&(struct timespec){0, 100000000}, NULL);
   }
 }

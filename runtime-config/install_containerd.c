@@ -4,6 +4,7 @@
 #include "containerd_config.h"
 #include "fileio.h"
 #include "links.h"
+#include "naming.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -24,9 +25,9 @@ struct picked {
 static void pick(struct picked *p, const struct runtime_entry *e)
 {
   p->entry = e;
-  p->handler = xasprintf("measured-%s", e->name);
-  p->runtime_type = xasprintf("io.containerd.measured-%s.v2", e->name);
-  p->link = xasprintf("containerd-shim-measured-%s-v2", e->name);
+  p->handler = naming_runtime(e->name);
+  p->runtime_type = naming_runtime_type(e->name);
+  p->link = naming_shim_binary(e->name);
 }
 
 /* Every runtime of the table whose shim is installed, or the ones named (each must be). */
@@ -40,18 +41,16 @@ static int pick_runtimes(const struct runtime_table *t, const struct containerd_
       return merr_set(err, 0, "unknown runtime \"%s\": not in the runtime table (%s)", o->names[i],
                       t->source);
     cleanup_free char *shim = NULL;
-    merr *why = NULL;
+    cleanup_merr merr *why = NULL;
     if (e->shim && runtime_resolve(e->shim, &shim, &why) == 0) {
       pick(&out[(*n)++], e);
     } else if (o->nnames) {
       int r = e->shim ? merr_set(err, 0, "%s: its shim: %s", e->name, merr_msg(why))
                       : merr_set(err, 0, "%s: its table entry names no \"shim\"", e->name);
-      merr_free(why);
       return r;
     } else {
       printf("skipping %s: %s\n", e->name, e->shim ? "its shim is not installed" : "no shim");
     }
-    merr_free(why);
   }
   if (*n == 0)
     return merr_set(err, 0, "no runtime of %s has its containerd shim installed", t->source);
@@ -67,7 +66,7 @@ static char *dropin_path(const char *config)
 /* The config.toml as it is (NULL when there is none), and its mode. */
 static int read_config(const char *path, char **text, size_t *len, mode_t *mode, merr **err)
 {
-  merr *e = NULL;
+  cleanup_merr merr *e = NULL;
   *text = NULL;
   *len = 0;
   *mode = 0644;
@@ -78,11 +77,10 @@ static int read_config(const char *path, char **text, size_t *len, mode_t *mode,
     return 0;
   }
   if (merr_is(e, ENOENT)) {
-    merr_free(e);
+    merr_freep(&e);
     return 0;
   }
-  *err = e;
-  return -1;
+  return merr_pass(err, &e);
 }
 
 static int write_config(const struct containerd_opts *o, const char *text, bool existed,

@@ -23,19 +23,18 @@ char *own_bindir(void)
 int ensure_link(const char *bindir, const char *link_name, merr **err)
 {
   cleanup_free char *path = xasprintf("%s/%s", bindir, link_name);
-  cleanup_free char *wrapper = xasprintf("%s/%s", bindir, WRAPPER_BINARY);
-  struct stat st, wst;
-  if (stat(wrapper, &wst) < 0)
+  cleanup_free char *wrapper = xasprintf("%s/%s", bindir, NAMING_WRAPPER_BINARY);
+  struct stat st;
+  if (access(wrapper, F_OK) < 0)
     return merr_set(err, errno, "the wrapper %s is missing", wrapper);
   if (lstat(path, &st) == 0) {
-    struct stat target;
-    if (stat(path, &target) == 0 && target.st_dev == wst.st_dev && target.st_ino == wst.st_ino)
+    if (same_file(path, wrapper))
       return 0;
     return merr_set(err, 0, "%s exists and is not a link to %s: refusing to replace it", path,
-                    WRAPPER_BINARY);
+                    NAMING_WRAPPER_BINARY);
   }
-  if (symlink(WRAPPER_BINARY, path) < 0)
+  if (symlink(NAMING_WRAPPER_BINARY, path) < 0)
     return merr_set(err, errno, "create link %s", path);
-  printf("created %s -> %s\n", path, WRAPPER_BINARY);
+  printf("created %s -> %s\n", path, NAMING_WRAPPER_BINARY);
   return 0;
 }

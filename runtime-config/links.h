@@ -4,8 +4,7 @@
 #define MEASURED_LINKS_H
 
 #include "merr.h"
-
-#define WRAPPER_BINARY "measured-wrapper"
+#include "naming.h"
 
 /* The directory of this program: the wrapper and its links live next to it. */
 char *own_bindir(void);

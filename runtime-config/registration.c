@@ -2,13 +2,12 @@
 #include "capture.h"
 #include "cleanup.h"
 #include "daemon_json.h"
+#include "naming.h"
 #include "xalloc.h"
 
 #include <string.h>
 
 enum { HELP_TIMEOUT_MS = 3000, HELP_MAX = 64 << 10 };
-
-#define V2_SUFFIX "-v2"
 
 /* A command named "create" at the start of an indented line of the help text. */
 static bool lists_create(const char *help)
@@ -43,12 +42,12 @@ static void fill(struct registration *r, const struct runtime_entry *e, const ch
 {
   r->entry = e;
   r->form = form;
-  r->key = xasprintf("%s%s", DAEMON_ENTRY_PREFIX, requested);
+  r->key = naming_runtime(requested);
   if (form == REG_OCI) {
     r->link = xstrdup(r->key);
   } else {
-    r->link = xasprintf("containerd-shim-measured-%s-v2", e->name);
-    r->runtime_type = xasprintf("io.containerd.measured-%s.v2", e->name);
+    r->link = naming_shim_binary(e->name);
+    r->runtime_type = naming_runtime_type(e->name);
   }
 }
 
@@ -73,11 +72,11 @@ int registration_choose(const struct runtime_table *t, const char *requested,
                         struct registration *out, merr **err)
 {
   memset(out, 0, sizeof *out);
-  size_t n = strlen(requested), sl = strlen(V2_SUFFIX);
+  size_t n = strlen(requested), sl = strlen(NAMING_V2_SUFFIX);
   const struct runtime_entry *e = runtime_table_find(t, requested);
   bool v2 = false;
   cleanup_free char *base = NULL;
-  if (e == NULL && n > sl && strcmp(requested + n - sl, V2_SUFFIX) == 0) {
+  if (e == NULL && n > sl && strcmp(requested + n - sl, NAMING_V2_SUFFIX) == 0) {
     base = xstrndup(requested, n - sl);
     e = runtime_table_find(t, base);
     v2 = true;

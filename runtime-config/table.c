@@ -18,7 +18,7 @@ static const struct {
 } builtin_runtimes[] = {
     {"runc", "runc", NULL, "containerd-shim-runc-v2"},
     {"crun", "crun", NULL, NULL},
-    /* gVisor's own netstack fails on this project's reference machine (see README); with
+    /* gVisor's own netstack fails on this project's reference machine (see docs/machine.md); with
      * --network=host runsc uses the container's network namespace through the host kernel. */
     {"runsc", "runsc", "--network=host", "containerd-shim-runsc-v1"},
     {"kata-runtime", "kata-runtime", NULL, NULL},              /* Kata 1.x: an OCI command line */
@@ -295,14 +295,14 @@ int runtime_table_load(const char *path, struct runtime_table **out, merr **err)
 {
   cleanup_free char *buf = NULL;
   size_t len;
-  merr *rerr = NULL;
+  cleanup_merr merr *rerr = NULL;
   if (read_file_at(AT_FDCWD, path, TABLE_MAX_BYTES, &buf, &len, &rerr) < 0) {
     if (merr_is(rerr, ENOENT)) {
-      merr_free(rerr);
+      merr_freep(&rerr);
       *out = table_with_builtins("built-in defaults");
       return 0;
     }
-    *err = rerr;
+    merr_pass(err, &rerr);
     return merr_wrap(err, "runtime table");
   }
   return runtime_table_parse(buf, len, path, out, err);

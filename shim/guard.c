@@ -1,21 +1,17 @@
 #include "guard.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int pidfd_open_compat(pid_t pid)
-{
-  return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
+/* 0 when pid ended within timeout_ms (and was reaped), 1 on timeout, -1 on error. */
 static int wait_bounded(pid_t pid, int timeout_ms, int *status)
 {
-  int pfd = pidfd_open_compat(pid);
+  int pfd = proc_pidfd_open(pid);
   if (pfd >= 0) {
     struct pollfd p = {.fd = pfd, .events = POLLIN};
     int r;
@@ -24,13 +20,10 @@ static int wait_bounded(pid_t pid, int timeout_ms, int *status)
     while (r < 0 && errno == EINTR);
     close(pfd);
     if (r == 0)
-      return 1; /* timed out */
+      return 1;
   }
   /* Without pidfd (old kernel) this wait is unbounded; the kernels we support have it. */
-  while (waitpid(pid, status, 0) < 0)
-    if (errno != EINTR)
-      return -1;
-  return 0;
+  return proc_wait(pid, status);
 }
 
 int guard_run(int (*fn)(void *), void *arg, int timeout_ms, merr **err)
@@ -44,8 +37,7 @@ int guard_run(int (*fn)(void *), void *arg, int timeout_ms, merr **err)
   int r = wait_bounded(pid, timeout_ms, &status);
   if (r == 1) {
     kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-      ;
+    proc_wait(pid, &status);
     return merr_set(err, 0, "measurement did not finish within %d ms and was stopped", timeout_ms);
   }
   if (r < 0)
@@ -53,5 +45,5 @@ int guard_run(int (*fn)(void *), void *arg, int timeout_ms, merr **err)
   if (WIFSIGNALED(status))
     return merr_set(err, 0, "measurement crashed (signal %d, %s)", WTERMSIG(status),
                     strsignal(WTERMSIG(status)));
-  return WEXITSTATUS(status) == 0 ? 0 : 1;
+  return 0;
 }

@@ -6,9 +6,13 @@
 
 #include "merr.h"
 
-/* Runs fn(arg) in a child and waits at most timeout_ms. Returns 0 when fn returned 0, 1 when fn
- * returned non-zero (fn reports its own failures), and -1 with an error when the child crashed,
- * timed out (it is then killed) or could not be started. */
+/* How long measurement around one call may take (the wrapper's calls, the shim wrapper's
+ * preparation, the hooks). */
+enum { GUARD_MEASUREMENT_MS = 10000 };
+
+/* Runs fn(arg) in a child and waits at most timeout_ms. fn reports its own failures (a line in
+ * the runtime's log): 0 when it ran to its end, whatever it returned; -1 with an error when the
+ * child crashed, timed out (it is then killed) or could not be started. */
 int guard_run(int (*fn)(void *), void *arg, int timeout_ms, merr **err);
 
 #endif

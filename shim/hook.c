@@ -13,6 +13,7 @@
 #include "guard.h"
 #include "lifecycle.h"
 #include "monitor.h"
+#include "proc.h"
 #include "state.h"
 #include "xalloc.h"
 
@@ -22,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { HOOK_STATE_MAX = 64 << 10, HOOK_STDIN_MS = 5000, HOOK_GUARD_MS = 10000, EXIT_WAIT_MS = 500 };
+enum { HOOK_STATE_MAX = 64 << 10, HOOK_STDIN_MS = 5000, EXIT_WAIT_MS = 500 };
 
 struct hook_args {
   enum oci_sub sub;
@@ -99,7 +100,7 @@ static int read_state(struct hook_state *st, merr **err)
   st->id = json_string(json_get(st->doc, "id"));
   st->bundle = json_string(json_get(st->doc, "bundle"));
   const json *p = json_get(st->doc, "pid");
-  if (p && (!json_int64(p, &pid) || pid < 0 || pid > 0x3fffffff))
+  if (p && (!json_int64(p, &pid) || (pid != 0 && !proc_pid_valid(pid))))
     return merr_set(err, 0, "hook state: bad pid");
   st->pid = (pid_t)pid;
   if (st->id == NULL || !oci_id_valid(st->id) || st->id[0] == '.')
@@ -112,23 +113,13 @@ static int read_state(struct hook_state *st, merr **err)
 /* mono_us of the first event of that name in the container's state, or -1. */
 static int64_t event_time(const struct call_ctx *c, const char *name, bool wait_exit)
 {
-  cleanup_close int rootfd = call_open_state_root(c, NULL);
+  cleanup_close int rootfd = state_root_open(c->table->state_dir, NULL);
   cleanup_close int dirfd = rootfd < 0 ? -1 : state_open(rootfd, c->call->id, NULL);
-  cleanup_json json *events = NULL;
-  unsigned bad;
   if (dirfd < 0)
     return -1;
   if (wait_exit)
     monitor_wait_exit_recorded(dirfd, EXIT_WAIT_MS);
-  if (state_read_events(dirfd, &events, &bad, NULL) < 0)
-    return -1;
-  for (size_t i = 0; i < events->n; i++) {
-    const char *ev = json_string(json_get(events->items[i], "ev"));
-    int64_t t;
-    if (ev && strcmp(ev, name) == 0 && json_int64(json_get(events->items[i], "mono_us"), &t))
-      return t;
-  }
-  return -1;
+  return state_first_event_int(dirfd, name, "mono_us");
 }
 
 /* What a hook knows of "its call": create from the shim's start to createRuntime, start from
@@ -148,7 +139,7 @@ static int hook_work(void *arg)
 
 int hook_main(int argc, char **argv, int64_t t0)
 {
-  merr *err = NULL;
+  cleanup_merr merr *err = NULL;
   struct hook_args a;
   struct hook_state st = {0};
   struct runtime_table *table = NULL;
@@ -163,7 +154,7 @@ int hook_main(int argc, char **argv, int64_t t0)
   }
   if (entry == NULL) {
     ocilog_write(&log, "warning", "hook not run: %s; the container is not affected", merr_msg(err));
-    merr_free(err);
+    merr_freep(&err);
     json_free(st.doc);
     runtime_table_free(table);
     return 0;
@@ -186,10 +177,9 @@ int hook_main(int argc, char **argv, int64_t t0)
                                 .owner = a.owner,
                                 .shim_path = shim,
                                 .before_us = a.sub == OCI_SUB_CREATE ? a.before_us : 0}};
-  if (guard_run(hook_work, &c, HOOK_GUARD_MS, &err) < 0) {
+  if (guard_run(hook_work, &c, GUARD_MEASUREMENT_MS, &err) < 0) {
     ocilog_write(&log, "warning", "%s (%s hook of container %s); the container is not affected",
                  merr_msg(err), argv[1], st.id);
-    merr_free(err);
   }
   json_free(st.doc);
   runtime_table_free(table);

@@ -13,8 +13,10 @@
 #include "guard.h"
 #include "hook.h"
 #include "lifecycle.h"
+#include "naming.h"
 #include "ociargs.h"
 #include "ocilog.h"
+#include "probe_contract.h"
 #include "runner.h"
 #include "shimv2.h"
 #include "spec.h"
@@ -29,9 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NAME_PREFIX "measured-"
-
-enum { GUARD_TIMEOUT_MS = 10000, EXIT_WRAPPER_ERROR = 1 };
+enum { EXIT_WRAPPER_ERROR = 1 };
 
 /* Errors of the wrapper itself: the user must see them, and the call fails. */
 __attribute__((noreturn)) static void fail(const struct ocilog *log, const char *fmt, ...)
@@ -49,12 +49,9 @@ static void fail(const struct ocilog *log, const char *fmt, ...)
   exit(EXIT_WRAPPER_ERROR);
 }
 
-static const char *base_name(const char *path);
-
 static const char *runtime_name(const char *argv0)
 {
-  const char *base = base_name(argv0);
-  return strncmp(base, NAME_PREFIX, strlen(NAME_PREFIX)) == 0 ? base + strlen(NAME_PREFIX) : NULL;
+  return naming_runtime_of(path_basename(argv0));
 }
 
 static char *known_names(const struct runtime_table *t)
@@ -72,23 +69,7 @@ static char *known_names(const struct runtime_table *t)
  * otherwise call itself forever). */
 static bool is_self(const char *path)
 {
-  struct stat a, b;
-  return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 && a.st_dev == b.st_dev &&
-         a.st_ino == b.st_ino;
-}
-
-/* real path, the entry's extra arguments, then the caller's arguments unchanged. */
-static char **real_argv(const char *real, const struct runtime_entry *e, int argc, char **argv)
-{
-  char **out = xreallocarray(NULL, (size_t)argc + e->nargs + 1, sizeof *out);
-  size_t n = 0;
-  out[n++] = (char *)real;
-  for (size_t i = 0; i < e->nargs; i++)
-    out[n++] = e->args[i];
-  for (int i = 1; i < argc; i++)
-    out[n++] = argv[i];
-  out[n] = NULL;
-  return out;
+  return same_file(path, "/proc/self/exe");
 }
 
 /* Whether a create might need the probe: the table asks for it, or the spec mentions it. A
@@ -102,7 +83,7 @@ static bool probe_maybe_requested(const struct runtime_entry *e, const char *bun
   cleanup_free char *text = NULL;
   size_t len = 0;
   return read_file_at(AT_FDCWD, path, SPEC_MAX_BYTES, &text, &len, NULL) == 0 &&
-         memmem(text, len, "MEASURED_PROBE", 14) != NULL;
+         memmem(text, len, PROBE_ENV_PREFIX, strlen(PROBE_ENV_PREFIX)) != NULL;
 }
 
 static bool is_measured(const struct oci_call *call)
@@ -110,18 +91,13 @@ static bool is_measured(const struct oci_call *call)
   return call->sub >= OCI_SUB_CREATE && oci_id_valid(call->id) && call->id[0] != '.';
 }
 
-static const char *base_name(const char *path)
-{
-  const char *slash = strrchr(path, '/');
-  return slash ? slash + 1 : path;
-}
-
 int main(int argc, char **argv)
 {
   int64_t t0 = mono_us();
-  if (strcmp(base_name(argv[0]), HOOK_ARGV0) == 0)
+  const char *self = path_basename(argv[0]);
+  if (strcmp(self, HOOK_ARGV0) == 0)
     return hook_main(argc, argv, t0);
-  if (strncmp(base_name(argv[0]), SHIM_PREFIX, strlen(SHIM_PREFIX)) == 0)
+  if (strncmp(self, NAMING_SHIM_PREFIX, strlen(NAMING_SHIM_PREFIX)) == 0)
     return shimv2_main(argc, argv, t0);
   struct oci_call call;
   oci_args_parse(argc, argv, &call);
@@ -146,7 +122,7 @@ int main(int argc, char **argv)
     fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
   if (is_self(real))
     fail(&log, "runtime \"%s\": the real runtime %s is measured itself", name, real);
-  char **rargv = real_argv(real, entry, argc, argv);
+  char **rargv = call_real_argv(real, entry, argc, argv);
 
   if (!is_measured(&call)) {
     /* Without an id the runtime answers for itself (help, usage error). */
@@ -168,13 +144,13 @@ int main(int argc, char **argv)
                          .log = &log,
                          .t0_us = t0};
   if (call.sub == OCI_SUB_CREATE && probe_maybe_requested(entry, call.bundle) &&
-      guard_run(lifecycle_before_create, &ctx, GUARD_TIMEOUT_MS, &err) < 0)
+      guard_run(lifecycle_before_create, &ctx, GUARD_MEASUREMENT_MS, &err) < 0)
     ocilog_write(&log, "warning", "%s (before create of container %s); not probed", merr_msg(err),
                  call.id);
   merr_freep(&err);
   if (runner_run(real, rargv, &ctx.run, &err) < 0)
     fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
-  if (guard_run(lifecycle_after, &ctx, GUARD_TIMEOUT_MS, &err) < 0)
+  if (guard_run(lifecycle_after, &ctx, GUARD_MEASUREMENT_MS, &err) < 0)
     ocilog_write(&log, "warning", "%s (%s of container %s); the container is not affected",
                  merr_msg(err), oci_sub_name(call.sub), call.id);
   runner_mirror_exit(ctx.run.wait_status);

@@ -106,27 +106,6 @@ static enum oci_sub classify(const char *word)
   return OCI_SUB_OTHER;
 }
 
-const char *oci_sub_name(enum oci_sub sub)
-{
-  switch (sub) {
-  case OCI_SUB_CREATE:
-    return "create";
-  case OCI_SUB_START:
-    return "start";
-  case OCI_SUB_EXEC:
-    return "exec";
-  case OCI_SUB_KILL:
-    return "kill";
-  case OCI_SUB_DELETE:
-    return "delete";
-  case OCI_SUB_OTHER:
-    return "other";
-  case OCI_SUB_NONE:
-    break;
-  }
-  return "none";
-}
-
 static void note_global(struct oci_call *c, const struct flag *f, const char *value)
 {
   if (flag_is(f, "log"))
@@ -242,12 +221,4 @@ void oci_args_parse(int argc, char *const *argv, struct oci_call *c)
   c->sub = classify(argv[i]);
   if (c->sub != OCI_SUB_OTHER)
     parse_sub_args(argc, argv, i + 1, c);
-}
-
-bool oci_id_valid(const char *id)
-{
-  size_t n = id ? strlen(id) : 0;
-  if (n == 0 || n > 256 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-    return false;
-  return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-") == n;
 }

@@ -4,16 +4,11 @@
 #ifndef MEASURED_RUNNER_H
 #define MEASURED_RUNNER_H
 
+#include "call.h"
 #include "merr.h"
 
 #include <stdint.h>
 #include <sys/types.h>
-
-struct run_result {
-  int wait_status;  /* as from waitpid */
-  int64_t start_us; /* monotonic, just before fork */
-  int64_t end_us;   /* monotonic, just after the child was reaped */
-};
 
 /* Blocks all signals for the rest of the wrapper's life (they are forwarded or dropped, never
  * acted on), remembering the caller's mask for the child. Call once, before runner_run. */

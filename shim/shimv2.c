@@ -14,9 +14,11 @@
 #include "call.h"
 #include "cleanup.h"
 #include "clock.h"
+#include "fileio.h"
 #include "guard.h"
 #include "hook_spec.h"
 #include "lifecycle.h"
+#include "naming.h"
 #include "shimargs.h"
 #include "spec.h"
 #include "xalloc.h"
@@ -29,8 +31,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { PREPARE_GUARD_MS = 10000 };
-
 /* An error of the wrapper itself: containerd shows a failing shim's output to the user. */
 __attribute__((noreturn)) static void shim_fail(const char *name, const char *msg)
 {
@@ -40,18 +40,7 @@ __attribute__((noreturn)) static void shim_fail(const char *name, const char *ms
 
 static char *shim_name(const char *argv0)
 {
-  const char *base = strrchr(argv0, '/');
-  base = base ? base + 1 : argv0;
-  size_t n = strlen(base), p = strlen(SHIM_PREFIX), s = strlen(SHIM_SUFFIX);
-  if (n <= p + s || strncmp(base, SHIM_PREFIX, p) != 0 || strcmp(base + n - s, SHIM_SUFFIX) != 0)
-    return NULL;
-  return xstrndup(base + p, n - p - s);
-}
-
-static bool same_file(const char *a, const char *b)
-{
-  struct stat x, y;
-  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+  return naming_runtime_of_shim(path_basename(argv0));
 }
 
 struct prepare {
@@ -66,7 +55,7 @@ static int prepare_bundle(void *arg)
   struct prepare *p = arg;
   struct call_ctx *c = p->ctx;
   lifecycle_before_create(c); /* reports its own failures; the hooks go in regardless */
-  merr *err = NULL;
+  cleanup_merr merr *err = NULL;
   cleanup_json json *config = NULL;
   struct hook_spec h = {.path = p->self,
                         .runtime = c->entry->name,
@@ -77,7 +66,6 @@ static int prepare_bundle(void *arg)
   if (spec_load(p->bundle, &config, &err) < 0 || hook_spec_add(config, &h, &err) < 0 ||
       spec_save(p->bundle, config, &err) < 0) {
     ocilog_write(c->log, "warning", "container %s is not measured: %s", c->call->id, merr_msg(err));
-    merr_free(err);
     return 1;
   }
   return 0;
@@ -104,10 +92,9 @@ static void prepare_start(const struct shim_call *sc, const struct runtime_table
                          .t0_us = t0,
                          .hook = {.active = true, .owner = owner, .shim_path = shim}};
   struct prepare p = {.ctx = &ctx, .self = self, .bundle = bundle};
-  merr *err = NULL;
-  if (guard_run(prepare_bundle, &p, PREPARE_GUARD_MS, &err) < 0) {
+  cleanup_merr merr *err = NULL;
+  if (guard_run(prepare_bundle, &p, GUARD_MEASUREMENT_MS, &err) < 0) {
     ocilog_write(&log, "warning", "container %s is not measured: %s", sc->id, merr_msg(err));
-    merr_free(err);
   }
 }
 

@@ -11,7 +11,7 @@
 #                        [--pairs "bridge/bridge host/bridge macvlan/macvlan overlay/overlay"]
 #                        [--seconds 5] [--out DIR]
 #   CLIENT_DOCKER_HOST=ssh://user@other-host SERVER_ADDRESS=10.0.0.5 contrib/paper/run.sh ...
-#       runs the client side on a second engine, as the study did with two VMs (see README).
+#       runs the client side on a second engine, as the study did with two VMs (see docs/study.md).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 image=${MEASURED_TOOLS_IMAGE:-measured/tools}

@@ -33,8 +33,10 @@ container_gone claimed1
 mv "$work/state/claimed1" "$work/state/.claimed-claimed1-999999"
 # A record that could not be stored.
 mkdir -p "$work/state/.unstored-waiting1-1"
-echo '{"schema":1,"id":"waiting1","outcome":"completed","runtime":{"name":"fake"}}' \
-  >"$work/state/.unstored-waiting1-1/record.json"
+# (a record as the wrapper writes it: the benchmark's template of a real one)
+sed -e 's/@ID@/waiting1/; s/@RT@/fake/; s/@PAIR@/bridge\/bridge/; s/@LOAD@/none/' \
+  -e 's/@DRV@/bridge/; s/@[A-Z0-9_]*@/1000/g' "$here/../bench/record-template.json" |
+  jq -c . >"$work/state/.unstored-waiting1-1/record.json"
 # A stored record whose directory was not removed yet.
 mkdir -p "$work/state/.recorded-done1-1"
 # Still running; and gone but young.
@@ -107,4 +109,5 @@ check "... and the stamp renewed" test "$(($(date +%s) - $(stat -c %Y "$work/sta
 
 out=$("$measured" gc --min-age abc 2>&1)
 check_eq "a bad --min-age is a usage error" "$?" 2
+check_records "every record gc and the wrapper wrote follows docs/record.schema.json" "$work/samples.jsonl"
 tap_done

@@ -167,4 +167,5 @@ check_eq "hooks: the record says how it was measured" "$(jq -c '.runtime | [.nam
   '["katashim","shim-v2","/bin/true"]'
 check_eq "hooks: the exit status came from the monitor" "$(jq -c .exit <<<"$rec")" '{"signal":9,"status":137}'
 check_eq "hooks: nothing missed" "$(jq -c .missed <<<"$rec")" '[]'
+check_records "every record follows docs/record.schema.json" "$work/samples.jsonl"
 tap_done

@@ -63,4 +63,5 @@ check_eq "the record's driver" "$(jq -r .network.driver <<<"$rec")" bridge
 check "the late link's counters saw the datagrams" \
   bash -c 'jq -e ".network.counters.links[] | select(.name == \"eth0\") | .delta.tx_packets >= 5" >/dev/null' <<<"$rec"
 check_eq "both veth ends agree" "$(jq -r .network.counters.consistent <<<"$rec")" true
+check_records "every record follows docs/record.schema.json" "$work/samples.jsonl"
 tap_done

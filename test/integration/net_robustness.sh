@@ -101,4 +101,5 @@ check_eq "gone at once: one record" "$(grep -c '"id":"r3"' "$work/samples.jsonl"
 check_eq "gone at once: its exit is still seen (watched from create on)" "$(jq -c .exit <<<"$rec")" '{"signal":9,"status":137}'
 check_contains "gone at once: the missing counters are explained" "$(jq -r '.missed[]' <<<"$rec")" "network"
 check "no crash anywhere (the log has no warning)" test ! -s "$work/log.json"
+check_records "every record follows docs/record.schema.json" "$work/samples.jsonl"
 tap_done

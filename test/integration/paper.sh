@@ -76,4 +76,5 @@ check "two-host mode: each pair has one record and iperf3's figure at the publis
 CLIENT_DOCKER_HOST=unix:///var/run/docker.sock "$top/contrib/paper/run.sh" --reps 1 --out "$out/x" >"$out/x.stdout" 2>&1
 check "two-host mode without SERVER_ADDRESS is refused" test $? -ne 0
 check_contains "and says why" "$(cat "$out/x.stdout")" "needs SERVER_ADDRESS"
+check_records "every record of the run follows docs/record.schema.json" "$out/records.jsonl"
 tap_done

@@ -143,4 +143,5 @@ echo '{"runtimes": {"runc": {"path": "runc", "shim": "/no/such/shim"}}}' >"$work
 check "a table naming a missing shim: the run fails" test $? -ne 0
 check_contains "and says what is missing" "$(cat "$work/ms6.out")" "/no/such/shim"
 cp "$work/table.good" "$work/table.json"
+check_records "every record follows docs/record.schema.json" "$work/samples.jsonl"
 tap_done

@@ -53,3 +53,16 @@ tap_done() {
   echo "1..$_tap_n"
   exit $_tap_failed
 }
+
+# check_records DESCRIPTION STORE...: every record in the stores is valid against the record's
+# contract, docs/record.schema.json (the harness's tool lines are left out).
+check_records() {
+  local desc=$1 out
+  shift
+  if out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/validate_records.py" "$@" 2>&1); then
+    tap_ok "$desc ($(tail -1 <<<"$out"))"
+  else
+    tap_fail "$desc"
+    tap_diag "$(head -20 <<<"$out")"
+  fi
+}

@@ -1,0 +1,65 @@
+#include "calls.h"
+#include "cleanup.h"
+#include "hostctx.h"
+#include "monitor.h"
+#include "probe_exec.h"
+#include "probe_inject.h"
+#include "state.h"
+#include "xalloc.h"
+
+#include <errno.h>
+
+/* An exec-mode probe goes in now that the container runs. */
+static void start_exec_probe(const struct call_ctx *c, int dirfd, json *ev)
+{
+  struct probe_plan plan;
+  if (probe_load_injected_plan(dirfd, &plan) < 0)
+    return;
+  cleanup_merr merr *err = NULL;
+  if (plan.exec_mode && probe_exec_launch(c, dirfd, &plan, &err) < 0) {
+    cleanup_free char *m = xasprintf("probe: %s", merr_msg(err));
+    json_set(ev, "missed", json_new_text(m));
+  }
+  probe_plan_clear(&plan);
+}
+
+/* A started container's monitor begins to sample. One that already finished (the container
+ * lived a few milliseconds) left its summary: not waking it is no loss. */
+static void wake_monitor(int dirfd, json *ev)
+{
+  cleanup_merr merr *err = NULL;
+  if (monitor_wake(dirfd, &err) < 0 && !state_has_net_summary(dirfd)) {
+    cleanup_free char *m = xasprintf("network counters: %s", merr_msg(err));
+    json_set(ev, "missed", json_new_text(m));
+  }
+}
+
+int calls_after(const struct call_ctx *c)
+{
+  cleanup_merr merr *err = NULL;
+  bool started = c->call->sub == OCI_SUB_START && call_rc(c) == 0;
+  cleanup_json json *ev = call_event(c);
+  if (started)
+    json_set(ev, "context", host_load());
+  if (c->call->sub == OCI_SUB_KILL)
+    json_set(ev, "signal", json_new_text(c->call->signal ? c->call->signal : "SIGTERM"));
+  cleanup_close int rootfd = state_root_open(c->table->state_dir, &err);
+  cleanup_close int dirfd = rootfd < 0 ? -1 : state_open(rootfd, c->call->id, &err);
+  if (dirfd < 0) {
+    /* ENOENT: a container created before measured was installed, or already recorded. */
+    if (merr_is(err, ENOENT))
+      return 0;
+    call_warn(c, "call not recorded", err);
+    return -1;
+  }
+  if (started) {
+    wake_monitor(dirfd, ev);
+    start_exec_probe(c, dirfd, ev);
+  }
+  call_finish_event(c, ev);
+  if (state_append_event(dirfd, ev, &err) < 0) {
+    call_warn(c, "call not recorded", err);
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,205 @@
+#include "monitor.h"
+#include "cleanup.h"
+#include "clock.h"
+#include "confine.h"
+#include "detach.h"
+#include "proc.h"
+#include "procexit.h"
+#include "sampler.h"
+#include "state.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { EXIT_EVENT_WAIT_MS = 200 };
+#define WAKE_START 's'
+
+struct watch {
+  int pidfd;      /* the init, -1 when not watched */
+  int nl;         /* process events socket, -1 when unavailable */
+  int lockfd;     /* held until the exit is recorded */
+  int wakefd;     /* the FIFO start writes to */
+  char *nl_error; /* why nl is unavailable */
+};
+
+static void write_exit_event(int dirfd, bool known, int status, const char *unknown_reason)
+{
+  cleanup_json json *ev = state_event("exit");
+  if (!known) {
+    json_set(ev, "unknown", json_new_text(unknown_reason));
+  } else if (WIFSIGNALED(status)) {
+    json_set(ev, "signal", json_new_int(WTERMSIG(status)));
+  } else {
+    json_set(ev, "code", json_new_int(WEXITSTATUS(status)));
+  }
+  state_append_event(dirfd, ev, NULL);
+}
+
+/* Reads what start wrote; true when it said the container started. */
+static bool drain_wake(int fd)
+{
+  char buf[64];
+  bool started = false;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    started = started || memchr(buf, WAKE_START, (size_t)n) != NULL;
+  return started;
+}
+
+/* Runs until the init exits: samples, wakes, and the exit status. */
+static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct sampler *s)
+{
+  int status = 0;
+  bool known = false;
+  enum { P_PID, P_WAKE, P_NL };
+  struct pollfd p[3] = {{.fd = w->pidfd, .events = POLLIN},
+                        {.fd = w->wakefd, .events = POLLIN},
+                        {.fd = w->nl, .events = POLLIN}};
+  for (;;) {
+    int r = poll(p, 3, sampler_timeout_ms(s));
+    if (r < 0 && errno != EINTR)
+      break;
+    if (r > 0 && (p[P_NL].revents & POLLIN) && !known &&
+        procexit_poll(w->nl, cfg->init_pid, &status) == 1)
+      known = true;
+    if (r > 0 && (p[P_WAKE].revents & POLLIN) && drain_wake(w->wakefd))
+      sampler_start(s);
+    if (r > 0 && p[P_PID].revents)
+      break;
+    sampler_tick(s);
+  }
+  /* The kernel wakes pidfd waiters before it sends the connector's exit event: give it a
+   * moment (bounded) to arrive. */
+  if (w->nl >= 0 && !known && procexit_wait(w->nl, cfg->init_pid, &status, EXIT_EVENT_WAIT_MS) == 1)
+    known = true;
+  /* A container that lives a few milliseconds may be gone before its start's wake was read:
+   * its namespace is still ours to read (we hold it), so it still gets its counters. */
+  if (drain_wake(w->wakefd))
+    sampler_start(s);
+  sampler_finish(s);
+  cleanup_free char *reason =
+      known ? NULL
+            : xasprintf("exit status not observed (%s)",
+                        w->nl_error ? w->nl_error : "no process event received");
+  write_exit_event(cfg->dirfd, known, status, reason);
+}
+
+struct monitor_args {
+  const struct monitor_config *cfg;
+  struct watch *w;
+};
+
+static void monitor_main(void *arg)
+{
+  const struct monitor_config *cfg = ((struct monitor_args *)arg)->cfg;
+  struct watch *w = ((struct monitor_args *)arg)->w;
+  int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  cleanup_merr merr *err = NULL;
+  int confined = monitor_confine(&err);
+  struct sampler s;
+  sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us);
+  if (confined < 0)
+    sampler_missed(&s, "monitor: not confined", err);
+  if (w->pidfd >= 0) {
+    watch_exit(cfg, w, &s);
+    flock(w->lockfd, LOCK_UN);
+  } else {
+    sampler_finish(&s); /* without the init's pid, there is no telling when it ends */
+  }
+  sampler_close(&s);
+  procexit_close(w->nl);
+  _exit(0);
+}
+
+static int open_wake_fifo(int dirfd)
+{
+  if (mkfifoat(dirfd, STATE_WAKE_FIFO, 0600) < 0 && errno != EEXIST)
+    return -1;
+  /* O_RDWR: the monitor's end never sees end-of-file when a writer goes away. */
+  return openat(dirfd, STATE_WAKE_FIFO, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+}
+
+static void watch_setup(const struct monitor_config *cfg, struct watch *w)
+{
+  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1, .wakefd = -1};
+  w->wakefd = open_wake_fifo(cfg->dirfd);
+  if (cfg->init_pid <= 0) {
+    write_exit_event(cfg->dirfd, false, 0, "the container's init pid is unknown");
+    return;
+  }
+  w->pidfd = proc_pidfd_open(cfg->init_pid);
+  if (w->pidfd < 0) {
+    cleanup_free char *why =
+        xasprintf("cannot watch init pid %d: %s", (int)cfg->init_pid, strerror(errno));
+    write_exit_event(cfg->dirfd, false, 0, why);
+    return;
+  }
+  cleanup_merr merr *err = NULL;
+  w->nl = procexit_open(cfg->init_pid, &err);
+  if (w->nl < 0) {
+    w->nl_error = xstrdup(merr_msg(err));
+  }
+  w->lockfd =
+      openat(cfg->dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (w->lockfd >= 0)
+    flock(w->lockfd, LOCK_EX | LOCK_NB);
+}
+
+static void watch_release(struct watch *w)
+{
+  int fds[] = {w->pidfd, w->nl, w->lockfd, w->wakefd};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    if (fds[i] >= 0)
+      close(fds[i]); /* the monitor keeps its own copies */
+  free(w->nl_error);
+}
+
+int monitor_start(const struct monitor_config *cfg, merr **err)
+{
+  struct watch w;
+  watch_setup(cfg, &w);
+  struct monitor_args args = {cfg, &w};
+  int keep[] = {cfg->rootfd, cfg->dirfd, cfg->netns_fd, w.pidfd, w.nl, w.lockfd, w.wakefd};
+  int r = spawn_detached(monitor_main, &args, keep, sizeof keep / sizeof keep[0], err);
+  watch_release(&w); /* the monitor keeps its own copies */
+  return r < 0 ? merr_wrap(err, "monitor") : 0;
+}
+
+int monitor_wake(int dirfd, merr **err)
+{
+  cleanup_close int fd =
+      openat(dirfd, STATE_WAKE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return merr_set(err, errno == ENXIO ? ESRCH : errno, "wake the monitor");
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+    return merr_set(err, EINVAL, "wake the monitor: not a FIFO");
+  char c = WAKE_START;
+  if (write(fd, &c, 1) != 1)
+    return merr_set(err, errno, "wake the monitor");
+  return 0;
+}
+
+int monitor_wait_exit_recorded(int dirfd, int timeout_ms)
+{
+  cleanup_close int fd = openat(dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return 0;
+  for (int waited = 0; waited <= timeout_ms; waited++) {
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+      return 0;
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+  return -1;
+}

@@ -1,0 +1,146 @@
+/* The guard that keeps measurement from changing a call's outcome, and the runner that runs the
+ * real runtime and mirrors its exit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h> /* after the headers it needs */
+
+#include "guard.h"
+#include "runner.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int returns(void *arg)
+{
+  return *(int *)arg;
+}
+
+/* cmocka catches these signals to report a test's crash; a crash in the guard's child must be
+ * the child's own, as it is in the wrapper. */
+static void default_signals(void)
+{
+  signal(SIGSEGV, SIG_DFL);
+  signal(SIGABRT, SIG_DFL);
+}
+
+static int crashes(void *arg)
+{
+  (void)arg;
+  default_signals();
+  raise(SIGSEGV);
+  return 0;
+}
+
+static int hangs(void *arg)
+{
+  (void)arg;
+  for (;;)
+    pause();
+  return 0;
+}
+
+static int exhausts_memory(void *arg)
+{
+  (void)arg;
+  default_signals();
+  abort(); /* what xalloc does when memory runs out */
+}
+
+static void guard_outcomes(void **state)
+{
+  (void)state;
+  merr *err = NULL;
+  int zero = 0, one = 1;
+  assert_int_equal(guard_run(returns, &zero, 1000, &err), 0);
+  assert_null(err);
+  /* fn reports its own failure: the guard has nothing to add. */
+  assert_int_equal(guard_run(returns, &one, 1000, &err), 0);
+  assert_null(err);
+  assert_int_equal(guard_run(crashes, NULL, 1000, &err), -1);
+  assert_non_null(strstr(merr_msg(err), "crashed (signal 11"));
+  merr_freep(&err);
+  assert_int_equal(guard_run(exhausts_memory, NULL, 1000, &err), -1);
+  assert_non_null(strstr(merr_msg(err), "crashed (signal 6"));
+  merr_freep(&err);
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  assert_int_equal(guard_run(hangs, NULL, 200, &err), -1);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  assert_non_null(strstr(merr_msg(err), "did not finish within 200 ms"));
+  merr_freep(&err);
+  double took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+  assert_true(took >= 0.2 && took < 5);
+  int status;
+  assert_int_equal(waitpid(-1, &status, WNOHANG), -1); /* the hung child was reaped */
+}
+
+/* The runner in a child of its own (it blocks signals for the rest of the process's life):
+ * the real call's exit status, and death by a signal, come out as the wrapper's own. */
+static int run_and_mirror(char *const argv[])
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    runner_block_signals();
+    struct run_result res;
+    if (runner_run(argv[0], argv, &res, NULL) < 0)
+      _exit(99);
+    if (res.end_us < res.start_us)
+      _exit(98);
+    runner_mirror_exit(res.wait_status);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+static void runner_mirrors_exit(void **state)
+{
+  (void)state;
+  int st = run_and_mirror((char *[]){"/bin/sh", "-c", "exit 3", NULL});
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 3);
+  st = run_and_mirror((char *[]){"/bin/sh", "-c", "kill -TERM $$", NULL});
+  assert_true(WIFSIGNALED(st));
+  assert_int_equal(WTERMSIG(st), SIGTERM);
+  st = run_and_mirror((char *[]){"/no/such/program", NULL});
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 127);
+}
+
+/* A signal the wrapper receives while it waits goes to the real runtime. */
+static void runner_forwards_signals(void **state)
+{
+  (void)state;
+  pid_t pid = fork();
+  if (pid == 0) {
+    runner_block_signals();
+    struct run_result res;
+    char *argv[] = {"/bin/sh", "-c", "trap 'exit 42' USR1; while :; do sleep 0.01; done", NULL};
+    if (runner_run(argv[0], argv, &res, NULL) < 0)
+      _exit(99);
+    runner_mirror_exit(res.wait_status);
+  }
+  usleep(300 * 1000);
+  kill(pid, SIGUSR1);
+  int st;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 42);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(guard_outcomes),
+      cmocka_unit_test(runner_mirrors_exit),
+      cmocka_unit_test(runner_forwards_signals),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,133 @@
+/* The monitor on its own, without a container: it records the exit status of a process it is
+ * not the parent of, holds its lock until then, is woken through its FIFO, and leaves a network
+ * summary that says why there are no counters when there is no namespace to watch. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h> /* after the headers it needs */
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "monitor.h"
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+  (void)state;
+  strcpy(tmpdir, "/tmp/measured-monitor-XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  return remove_tree_at(AT_FDCWD, tmpdir, NULL);
+}
+
+static void without_a_monitor(void **state)
+{
+  (void)state;
+  cleanup_close int rootfd = state_root_open(tmpdir, NULL);
+  bool stale;
+  cleanup_close int dirfd = state_create(rootfd, "none", "o", &stale, NULL);
+  merr *err = NULL;
+  assert_true(monitor_wake(dirfd, &err) < 0); /* nobody to wake */
+  merr_free(err);
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 0), 0); /* nobody to wait for */
+  /* A lock someone holds makes delete wait, bounded. */
+  close(openat(dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CREAT, 0600));
+  pid_t holder = fork();
+  if (holder == 0) { /* a lock of its own open file, as the monitor has */
+    int fd = openat(dirfd, STATE_MONITOR_LOCK, O_RDWR);
+    flock(fd, LOCK_EX);
+    pause();
+    _exit(0);
+  }
+  usleep(100 * 1000);
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 50), -1);
+  kill(holder, SIGKILL);
+  waitpid(holder, NULL, 0);
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 1000), 0);
+}
+
+static const json *wait_for_event(int dirfd, const char *name, json **events)
+{
+  for (int i = 0; i < 300; i++) {
+    unsigned bad;
+    json_freep(events);
+    if (state_read_events(dirfd, events, &bad, NULL) == 0 && state_first_event(*events, name))
+      return state_first_event(*events, name);
+    usleep(10 * 1000);
+  }
+  return NULL;
+}
+
+static void records_the_exit_of_a_stranger(void **state)
+{
+  (void)state;
+  if (geteuid() != 0)
+    skip(); /* the process events connector needs CAP_NET_ADMIN */
+  cleanup_close int rootfd = state_root_open(tmpdir, NULL);
+  bool stale;
+  cleanup_close int dirfd = state_create(rootfd, "stranger", "o", &stale, NULL);
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    if (read(go[0], &c, 1) != 1)
+      _exit(1);
+    _exit(7);
+  }
+  close(go[0]);
+  struct monitor_config mc = {.rootfd = rootfd,
+                              .dirfd = dirfd,
+                              .init_pid = child,
+                              .netns_fd = -1,
+                              .netns_why = "no namespace in this test",
+                              .interval_us = 100000};
+  assert_int_equal(monitor_start(&mc, NULL), 0);
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 0), -1); /* it holds its lock */
+  assert_int_equal(monitor_wake(dirfd, NULL), 0);
+  assert_int_equal(write(go[1], "x", 1), 1);
+  int status;
+  waitpid(child, &status, 0);
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 2000), 0);
+  cleanup_json json *events = NULL;
+  const json *ex = wait_for_event(dirfd, "exit", &events);
+  assert_non_null(ex);
+  int64_t code;
+  assert_true(json_int64(json_get(ex, "code"), &code));
+  assert_int_equal(code, 7);
+  cleanup_json json *net = NULL;
+  for (int i = 0; i < 100 && state_read_net_summary(dirfd, &net, NULL) < 0; i++)
+    usleep(10 * 1000);
+  assert_non_null(net);
+  assert_int_equal(json_get(net, "counters")->type, JSON_NULL);
+  assert_string_equal(json_string(json_get(net, "why")), "no namespace in this test");
+  close(go[1]);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(without_a_monitor),
+      cmocka_unit_test(records_the_exit_of_a_stranger),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
