@@ -4,8 +4,10 @@
 # installed, starts dockerd by hand (this machine has no systemd) and waits until it answers.
 # Idempotent; switching stops the running engine first, so the machine is usable either way.
 #   usage: contrib/engine.sh 20.10|26
-# The Debian 13 package is fetched alone, through a sources list in a temporary folder (the
-# archive this machine already uses, suite trixie); the system's apt sources are not changed.
+# The Debian 13 packages (docker.io, and docker-cli: Debian 13 moved the `docker` client there)
+# are fetched alone, through a sources list in a temporary folder (the archive this machine
+# already uses, suite trixie); the system's apt sources are not changed. Either way the engine
+# comes with its own client as /usr/bin/docker.
 set -euo pipefail
 want=${1:-20.10}
 cache=/var/cache/measured
@@ -17,7 +19,12 @@ case $want in
 esac
 
 installed() { dpkg-query -W -f='${Version}' docker.io 2>/dev/null || true; }
-matches() { case $(installed) in "$want".*) return 0 ;; esac; return 1; }
+# The engine asked for, with its own client in /usr/bin (whatever else is on PATH).
+matches() {
+  case $(installed) in "$want".*) ;; *) return 1 ;; esac
+  case $(/usr/bin/docker --version 2>/dev/null) in "Docker version $want".*) return 0 ;; esac
+  return 1
+}
 ready() { docker info >/dev/null 2>&1; }
 
 stop_dockerd() {
@@ -65,11 +72,12 @@ check_daemon_json_for() {
   fi
 }
 
-fetch_docker26() { # prints the .deb's path
+fetch_docker26() { # prints the .debs' paths: the engine, then its client
   mkdir -p "$cache"
-  local deb
+  local deb cli
   deb=$(ls "$cache"/docker.io_26.*.deb 2>/dev/null | tail -1)
-  if [ -z "$deb" ]; then
+  cli=$(ls "$cache"/docker-cli_26.*.deb 2>/dev/null | tail -1)
+  if [ -z "$deb" ] || [ -z "$cli" ]; then
     local tmp mirror
     tmp=$(mktemp -d)
     chmod 755 "$tmp" # apt's download user must be able to write there
@@ -82,21 +90,26 @@ fetch_docker26() { # prints the .deb's path
     local opts=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o Dir::Etc::sourceparts=-
       -o "Dir::State::Lists=$tmp/lists" -o APT::Get::List-Cleanup=0)
     apt-get "${opts[@]}" update -qq >&2
-    (cd "$tmp" && apt-get "${opts[@]}" download docker.io >&2)
-    mv "$tmp"/docker.io_26.*.deb "$cache"/
+    (cd "$tmp" && apt-get "${opts[@]}" download docker.io docker-cli >&2)
+    mv "$tmp"/docker.io_26.*.deb "$tmp"/docker-cli_26.*.deb "$cache"/
     rm -rf "$tmp"
     deb=$(ls "$cache"/docker.io_26.*.deb | tail -1)
+    cli=$(ls "$cache"/docker-cli_26.*.deb | tail -1)
   fi
-  echo "$deb"
+  echo "$deb $cli"
 }
 
 install_engine() {
   export DEBIAN_FRONTEND=noninteractive
   if [ "$want" = 26 ]; then
-    echo "installing $(basename "$deb")"
-    apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
+    echo "installing $(basename "$deb") and its client $(basename "$cli")"
+    apt-get install -y -qq --no-install-recommends "$deb" "$cli" >/dev/null
   else
-    echo "installing docker.io 20.10 (Debian 12)"
+    echo "installing docker.io 20.10 (Debian 12, its client included)"
+    # Debian 13's docker-cli owns /usr/bin/docker, which docker.io 20.10 ships again.
+    if dpkg-query -W -f='${Status}' docker-cli 2>/dev/null | grep -q "ok installed"; then
+      apt-get remove -y -qq docker-cli >/dev/null
+    fi
     apt-get install -y -qq --no-install-recommends --allow-downgrades 'docker.io=20.10*' >/dev/null
   fi
 }
@@ -106,9 +119,10 @@ if matches; then
   exit 0
 fi
 check_daemon_json_for
-deb=""
+deb="" cli=""
 if [ "$want" = 26 ]; then # fetched before anything stops: a failed download changes nothing
-  deb=$(fetch_docker26) && [ -f "$deb" ] || { echo "engine.sh: could not fetch docker.io 26" >&2; exit 1; }
+  read -r deb cli < <(fetch_docker26) && [ -f "$deb" ] && [ -f "$cli" ] ||
+    { echo "engine.sh: could not fetch docker.io and docker-cli 26" >&2; exit 1; }
 fi
 echo "switching the engine from docker.io $(installed) to $want"
 stop_dockerd

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,8 +91,28 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
   return read_fd_bounded(fd, path, max, (size_t)st.st_size + 1, -1, out, len, err);
 }
 
+/* Owner, group, mode and extended attributes of `from` onto `to`. */
+static int copy_meta(int from, int to, mode_t *mode, merr **err)
+{
+  struct stat st;
+  if (fstat(from, &st) < 0)
+    return merr_set(err, errno, "stat");
+  *mode = st.st_mode & 07777;
+  if (fchown(to, st.st_uid, st.st_gid) < 0)
+    return merr_set(err, errno, "chown");
+  char names[8192];
+  ssize_t n = flistxattr(from, names, sizeof names);
+  for (ssize_t at = 0; n > 0 && at < n; at += (ssize_t)strlen(names + at) + 1) {
+    char value[8192];
+    ssize_t v = fgetxattr(from, names + at, value, sizeof value);
+    if (v >= 0 && fsetxattr(to, names + at, value, (size_t)v, 0) < 0 && errno != ENOTSUP)
+      return merr_set(err, errno, "copy extended attribute %s", names + at);
+  }
+  return 0;
+}
+
 static int replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                      bool durable, merr **err)
+                      bool durable, int like_fd, merr **err)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -104,6 +125,8 @@ static int replace_at(int dirfd, const char *name, const void *data, size_t len,
   if (fd < 0)
     return merr_set(err, errno, "create %s", tmp);
   int ret = write_all(fd, data, len, err);
+  if (ret == 0 && like_fd >= 0 && copy_meta(like_fd, fd, &mode, err) < 0)
+    ret = merr_wrap(err, "%s", tmp);
   if (ret == 0 && fchmod(fd, mode) < 0)
     ret = merr_set(err, errno, "chmod %s", tmp);
   if (ret == 0 && durable && fsync(fd) < 0)
@@ -126,13 +149,19 @@ static int replace_at(int dirfd, const char *name, const void *data, size_t len,
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                          merr **err)
 {
-  return replace_at(dirfd, name, data, len, mode, true, err);
+  return replace_at(dirfd, name, data, len, mode, true, -1, err);
+}
+
+int write_file_atomic_like(const char *path, const void *data, size_t len, mode_t mode, int like_fd,
+                           merr **err)
+{
+  return replace_at(AT_FDCWD, path, data, len, mode, true, like_fd, err);
 }
 
 int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                           merr **err)
 {
-  return replace_at(dirfd, name, data, len, mode, false, err);
+  return replace_at(dirfd, name, data, len, mode, false, -1, err);
 }
 
 char *path_dirname(const char *path)

@@ -23,6 +23,12 @@ int read_fd_bounded(int fd, const char *what, size_t max, size_t hint, int timeo
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                          merr **err);
 
+/* The same for a file someone else owns and labels (an engine's configuration): the new file
+ * gets like_fd's mode, owner, group and extended attributes (SELinux labels, ACLs) before it
+ * takes the old one's place; like_fd -1: `mode`, and root's. */
+int write_file_atomic_like(const char *path, const void *data, size_t len, mode_t mode, int like_fd,
+                           merr **err);
+
 /* The same without the syncs: readers still see the old content or the new, never a mix, but a
  * crash may lose the change. For per-boot state (under /run, which is not always a tmpfs). */
 int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,

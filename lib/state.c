@@ -23,6 +23,7 @@ int state_root_open(const char *state_dir, merr **err)
 }
 
 #define EVENTS_FILE "events"
+#define EVENTS_FULL_FILE "events-full"
 #define NET_SUMMARY_FILE "net.json"
 #define RECORD_FILE "record.json"
 #define STORE_OFFSET_FILE "store-offset"
@@ -30,10 +31,66 @@ int state_root_open(const char *state_dir, merr **err)
 #define RECORDED_PREFIX ".recorded-"
 #define STALE_PREFIX ".stale-"
 #define UNSTORED_PREFIX ".unstored-"
+#define SCOPE_PREFIX ".scope-"
+#define SCOPE_KEY_FILE "key"
 
-char *state_item_path(const char *state_dir, const char *name)
+char *state_item_path(const char *dir, const char *name)
 {
-  return xasprintf("%s/%s", state_dir, name);
+  return xasprintf("%s/%s", dir, name);
+}
+
+/* FNV-1a, 64 bits: a stable, short name for a key of any length (a path may be long). */
+static uint64_t fnv1a64(const char *s)
+{
+  uint64_t h = 14695981039346656037ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+static int scope_at(int topfd, const char *state_dir, const char *name, bool make,
+                    struct state_scope *s, merr **err)
+{
+  *s = (struct state_scope){.topfd = -1, .fd = -1};
+  if (make && mkdirat(topfd, name, 0700) < 0 && errno != EEXIST)
+    return merr_set(err, errno, "create state scope %s", name);
+  s->fd = openat(topfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (s->fd < 0)
+    return merr_set(err, errno, "open state scope %s", name);
+  s->topfd = dup(topfd);
+  s->path = strcmp(name, ".") == 0 ? xstrdup(state_dir) : state_item_path(state_dir, name);
+  return 0;
+}
+
+int state_scope_open(const char *state_dir, const char *key, struct state_scope *s, merr **err)
+{
+  cleanup_close int topfd = state_root_open(state_dir, err);
+  if (topfd < 0)
+    return -1;
+  char name[40];
+  snprintf(name, sizeof name, SCOPE_PREFIX "%016llx", (unsigned long long)fnv1a64(key));
+  if (scope_at(topfd, state_dir, name, true, s, err) < 0)
+    return -1;
+  /* For people reading the directory; nothing depends on it. */
+  if (faccessat(s->fd, SCOPE_KEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    write_file_replace_at(s->fd, SCOPE_KEY_FILE, key, strlen(key), 0600, NULL);
+  return 0;
+}
+
+int state_scope_open_name(int topfd, const char *state_dir, const char *name, struct state_scope *s,
+                          merr **err)
+{
+  return scope_at(topfd, state_dir, name, false, s, err);
+}
+
+void state_scope_close(struct state_scope *s)
+{
+  if (s->fd >= 0)
+    close(s->fd);
+  if (s->topfd >= 0)
+    close(s->topfd);
+  free(s->path);
+  *s = (struct state_scope){.topfd = -1, .fd = -1};
 }
 
 static int open_dir_at(int rootfd, const char *name, merr **err)
@@ -112,6 +169,22 @@ json *state_event(const char *name)
   return ev;
 }
 
+/* The events a record cannot do without. */
+static bool essential(const json *event)
+{
+  static const char *const names[] = {"create", "start", "exit", "version"};
+  const char *ev = json_string(json_get(event, "ev"));
+  for (size_t i = 0; ev && i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(ev, names[i]) == 0)
+      return true;
+  return false;
+}
+
+bool state_events_full(int dirfd)
+{
+  return faccessat(dirfd, EVENTS_FULL_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int state_append_event(int dirfd, const json *event, merr **err)
 {
   cleanup_free char *line = NULL;
@@ -125,6 +198,15 @@ int state_append_event(int dirfd, const json *event, merr **err)
              O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
   if (fd < 0)
     return merr_set(err, errno, "open events");
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return merr_set(err, errno, "events");
+  size_t cap = STATE_EVENTS_CAP + (essential(event) ? STATE_EVENTS_RESERVE : 0);
+  if ((size_t)st.st_size + len + 1 > cap) {
+    write_file_replace_at(dirfd, EVENTS_FULL_FILE, "", 0, 0600, NULL);
+    return merr_set(err, ENOSPC, "the lifecycle's events reached their cap of %d bytes",
+                    STATE_EVENTS_CAP);
+  }
   /* One write: appends of separate processes never interleave within a line. */
   ssize_t w = write(fd, line, len + 1);
   if (w != (ssize_t)(len + 1))
@@ -255,9 +337,24 @@ int state_finish_recorded(int rootfd, const char *name, const char *id, merr **e
   return state_remove(rootfd, gone, err);
 }
 
+static size_t count_kind(int rootfd, enum state_item_kind kind)
+{
+  struct state_item *items;
+  size_t n, count = 0;
+  if (state_list(rootfd, &items, &n, NULL) < 0)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    count += items[i].kind == kind;
+  state_items_free(items, n);
+  return count;
+}
+
 int state_keep_unstored(int rootfd, int dirfd, const char *name, const char *id, const json *rec,
                         merr **err)
 {
+  size_t waiting = count_kind(rootfd, STATE_UNSTORED);
+  if (waiting >= STATE_MAX_UNSTORED)
+    return merr_set(err, ENOSPC, "%zu records wait for the store already", waiting);
   cleanup_free char *text = NULL;
   size_t len;
   cleanup_free char *aside = xasprintf(UNSTORED_PREFIX "%s-%d", id, (int)getpid());
@@ -302,6 +399,10 @@ void state_item_parse(const char *name, struct state_item *item)
   if (name[0] != '.') {
     item->kind = STATE_LIVE;
     item->id = xstrdup(name);
+    return;
+  }
+  if (strncmp(name, SCOPE_PREFIX, strlen(SCOPE_PREFIX)) == 0) {
+    item->kind = STATE_SCOPE;
     return;
   }
   for (size_t i = 0; i < sizeof prefixed / sizeof prefixed[0]; i++) {

@@ -43,6 +43,24 @@ void call_warn(const struct call_ctx *c, const char *what, const merr *err)
                c->call->id, merr_msg(err));
 }
 
+char *call_shim_scope_key(const char *address, const char *ns)
+{
+  return xasprintf("shim\n%s\n%s", address ? address : "", ns ? ns : "");
+}
+
+static char *scope_key(const struct call_ctx *c)
+{
+  if (c->hook.active)
+    return c->hook.scope ? xstrdup(c->hook.scope) : call_shim_scope_key(NULL, NULL);
+  return xasprintf("oci\n%s\n%s", c->real_path, c->call->root ? c->call->root : "");
+}
+
+int call_scope_open(const struct call_ctx *c, struct state_scope *s, merr **err)
+{
+  cleanup_free char *key = scope_key(c);
+  return state_scope_open(c->table->state_dir, key, s, err);
+}
+
 char *call_owner_token(const struct call_ctx *c)
 {
   if (c->hook.active) /* without the shim's token, one that adopts nothing */

@@ -7,6 +7,7 @@
 #include "merr.h"
 #include "oci.h"
 #include "ocilog.h"
+#include "state.h"
 #include "table.h"
 
 #include <stdbool.h>
@@ -37,6 +38,7 @@ struct call_ctx {
     bool active;
     pid_t pid;             /* the container's init, from the hook's state */
     const char *owner;     /* the state owner token the shim wrapper used */
+    const char *scope;     /* the state scope's key the shim wrapper chose */
     const char *shim_path; /* the real containerd shim */
     int64_t before_us;     /* the shim wrapper's own time, counted in create's overhead */
   } hook;
@@ -53,6 +55,11 @@ int64_t call_overhead_now(const struct call_ctx *c);
 
 /* One warning line in the runtime's log: measurement failed, the container is not affected. */
 void call_warn(const struct call_ctx *c, const char *what, const merr *err);
+
+/* The state scope of this call's lifecycles (state.h): an OCI call's is its real runtime and
+ * --root, a hook's the one the shim wrapper chose (call_shim_scope_key). */
+int call_scope_open(const struct call_ctx *c, struct state_scope *s, merr **err);
+char *call_shim_scope_key(const char *address, const char *ns);
 
 /* A token naming this wrapper invocation (pid and start time): the state a pre-create step
  * makes is adopted by the post-create step of the same invocation only. */

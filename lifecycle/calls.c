@@ -9,6 +9,18 @@
 
 #include <errno.h>
 
+/* What a call could not do, as a line of its event's "missed" (an array, as in every event). */
+static void add_missed(json *ev, const char *what, const merr *err)
+{
+  json *missed = json_get(ev, "missed");
+  if (missed == NULL) {
+    missed = json_new(JSON_ARRAY);
+    json_set(ev, "missed", missed);
+  }
+  cleanup_free char *m = xasprintf("%s: %s", what, merr_msg(err));
+  json_append(missed, json_new_text(m));
+}
+
 /* An exec-mode probe goes in now that the container runs. */
 static void start_exec_probe(const struct call_ctx *c, int dirfd, json *ev)
 {
@@ -16,10 +28,8 @@ static void start_exec_probe(const struct call_ctx *c, int dirfd, json *ev)
   if (probe_load_injected_plan(dirfd, &plan) < 0)
     return;
   cleanup_merr merr *err = NULL;
-  if (plan.exec_mode && probe_exec_launch(c, dirfd, &plan, &err) < 0) {
-    cleanup_free char *m = xasprintf("probe: %s", merr_msg(err));
-    json_set(ev, "missed", json_new_text(m));
-  }
+  if (plan.exec_mode && probe_exec_launch(c, dirfd, &plan, &err) < 0)
+    add_missed(ev, "probe", err);
   probe_plan_clear(&plan);
 }
 
@@ -28,10 +38,8 @@ static void start_exec_probe(const struct call_ctx *c, int dirfd, json *ev)
 static void wake_monitor(int dirfd, json *ev)
 {
   cleanup_merr merr *err = NULL;
-  if (monitor_wake(dirfd, &err) < 0 && !state_has_net_summary(dirfd)) {
-    cleanup_free char *m = xasprintf("network counters: %s", merr_msg(err));
-    json_set(ev, "missed", json_new_text(m));
-  }
+  if (monitor_wake(dirfd, &err) < 0 && !state_has_net_summary(dirfd))
+    add_missed(ev, "network counters", err);
 }
 
 int calls_after(const struct call_ctx *c)
@@ -43,8 +51,9 @@ int calls_after(const struct call_ctx *c)
     json_set(ev, "context", host_load());
   if (c->call->sub == OCI_SUB_KILL)
     json_set(ev, "signal", json_new_text(c->call->signal ? c->call->signal : "SIGTERM"));
-  cleanup_close int rootfd = state_root_open(c->table->state_dir, &err);
-  cleanup_close int dirfd = rootfd < 0 ? -1 : state_open(rootfd, c->call->id, &err);
+  cleanup_scope struct state_scope scope;
+  cleanup_close int dirfd =
+      call_scope_open(c, &scope, &err) < 0 ? -1 : state_open(scope.fd, c->call->id, &err);
   if (dirfd < 0) {
     /* ENOENT: a container created before measured was installed, or already recorded. */
     if (merr_is(err, ENOENT))

@@ -128,15 +128,34 @@ static int open_container_netns(const json *config, pid_t pid, char **why)
 }
 
 /* The table's interval, or MEASURED_SAMPLE_INTERVAL_MS from the container's environment. */
-static int64_t sample_interval_ms(const struct call_ctx *c, const json *config)
+static int64_t sample_interval_ms(const struct call_ctx *c, const json *config, json *missed)
 {
   const char *env = spec_env(config, "MEASURED_SAMPLE_INTERVAL_MS");
+  int64_t table = runtime_entry_sample_interval_ms(c->table, c->entry);
+  if (env == NULL)
+    return table;
   char *end = NULL;
-  long v = env ? strtol(env, &end, 10) : 0;
-  if (env && *end == '\0' && v >= MEASURED_MIN_SAMPLE_INTERVAL_MS &&
-      v <= MEASURED_MAX_SAMPLE_INTERVAL_MS)
-    return v;
-  return runtime_entry_sample_interval_ms(c->table, c->entry);
+  errno = 0;
+  long v = strtol(env, &end, 10);
+  if (errno || end == env || *end || v > MEASURED_MAX_SAMPLE_INTERVAL_MS || v <= 0) {
+    cleanup_free char *m =
+        xasprintf("MEASURED_SAMPLE_INTERVAL_MS=%.32s: not a number of milliseconds up to %d; "
+                  "the table's %lld ms used",
+                  env, MEASURED_MAX_SAMPLE_INTERVAL_MS, (long long)table);
+    json_append(missed, json_new_text(m));
+    return table;
+  }
+  /* The container is not trusted to make the monitor (in the shim's cgroup, not its own) spend
+   * what it likes: it cannot go below the floor. */
+  if (v < MEASURED_MIN_CONTAINER_INTERVAL_MS) {
+    cleanup_free char *m =
+        xasprintf("MEASURED_SAMPLE_INTERVAL_MS=%ld: below the %d ms a "
+                  "container may choose; %d ms used",
+                  v, MEASURED_MIN_CONTAINER_INTERVAL_MS, MEASURED_MIN_CONTAINER_INTERVAL_MS);
+    json_append(missed, json_new_text(m));
+    return MEASURED_MIN_CONTAINER_INTERVAL_MS;
+  }
+  return v;
 }
 
 static json *create_event(const struct call_ctx *c, const json *config, const char *version,
@@ -158,23 +177,24 @@ static json *create_event(const struct call_ctx *c, const json *config, const ch
 }
 
 /* A pre-create step of this call may have prepared state (and mounted the probe's channel). */
-static void discard_prepared_state(const struct call_ctx *c, int rootfd, json *missed)
+static void discard_prepared_state(const struct call_ctx *c, const struct state_scope *scope,
+                                   json *missed)
 {
   cleanup_free char *token = call_owner_token(c);
-  cleanup_close int dirfd = state_adopt(rootfd, c->call->id, token);
+  cleanup_close int dirfd = state_adopt(scope->fd, c->call->id, token);
   if (dirfd < 0)
     return;
-  cleanup_free char *path = state_item_path(c->table->state_dir, c->call->id);
+  cleanup_free char *path = state_item_path(scope->path, c->call->id);
   probe_release(path);
-  state_remove(rootfd, c->call->id, NULL);
+  state_remove(scope->fd, c->call->id, NULL);
   json_append(missed, json_new_string("probe: prepared, but the create failed"));
 }
 
-static int after_failed_create(const struct call_ctx *c, int rootfd)
+static int after_failed_create(const struct call_ctx *c, const struct state_scope *scope)
 {
   cleanup_json json *missed = json_new(JSON_ARRAY);
-  discard_prepared_state(c, rootfd, missed);
-  cleanup_free char *version = version_cached(rootfd, c->entry->name, c->real_path);
+  discard_prepared_state(c, scope, missed);
+  cleanup_free char *version = version_cached(scope->topfd, c->entry->name, c->real_path);
   cleanup_json json *config = load_config(c, missed);
   cleanup_json json *ev = create_event(c, config, version, missed);
   json_set(ev, "missed", json_clone(missed));
@@ -219,16 +239,16 @@ static void start_version_query(const struct call_ctx *c, int rootfd, int dirfd)
 int create_after(const struct call_ctx *c)
 {
   cleanup_merr merr *err = NULL;
-  cleanup_close int rootfd = state_root_open(c->table->state_dir, &err);
-  if (rootfd < 0) {
+  cleanup_scope struct state_scope scope;
+  if (call_scope_open(c, &scope, &err) < 0) {
     call_warn(c, "not measured", err);
     return -1;
   }
   if (call_rc(c) != 0)
-    return after_failed_create(c, rootfd);
+    return after_failed_create(c, &scope);
   bool stale = false;
   cleanup_free char *token = call_owner_token(c);
-  cleanup_close int dirfd = state_create(rootfd, c->call->id, token, &stale, &err);
+  cleanup_close int dirfd = state_create(scope.fd, c->call->id, token, &stale, &err);
   if (dirfd < 0) {
     call_warn(c, "not measured", err);
     return -1;
@@ -239,12 +259,14 @@ int create_after(const struct call_ctx *c)
                  "moved aside for `measured gc`",
                  c->call->id);
   cleanup_json json *missed = json_new(JSON_ARRAY);
-  cleanup_free char *version = version_cached(rootfd, c->entry->name, c->real_path);
+  cleanup_free char *version = version_cached(scope.topfd, c->entry->name, c->real_path);
   cleanup_json json *config = load_config(c, missed);
   probe_strip_prelude(config); /* the record shows the container's own args */
   cleanup_json json *ev = create_event(c, config, version, missed);
   pid_t pid = init_pid(c, missed);
   json_set(ev, "pid", json_new_int(pid));
+  int64_t interval_ms = config ? sample_interval_ms(c, config, missed)
+                               : runtime_entry_sample_interval_ms(c->table, c->entry);
   json_set(ev, "missed", json_clone(missed));
   call_finish_event(c, ev);
   if (state_append_event(dirfd, ev, &err) < 0) {
@@ -252,13 +274,12 @@ int create_after(const struct call_ctx *c)
     return -1;
   }
   if (version == NULL)
-    start_version_query(c, rootfd, dirfd);
+    start_version_query(c, scope.topfd, dirfd);
   cleanup_free char *netns_why = NULL;
-  struct monitor_config mc = {.rootfd = rootfd,
-                              .dirfd = dirfd,
+  struct monitor_config mc = {.dirfd = dirfd,
                               .init_pid = pid,
                               .netns_fd = open_container_netns(config, pid, &netns_why),
-                              .interval_us = sample_interval_ms(c, config) * 1000LL};
+                              .interval_us = interval_ms * 1000LL};
   mc.netns_why = netns_why;
   int started = monitor_start(&mc, &err);
   if (mc.netns_fd >= 0)
@@ -275,6 +296,9 @@ static const char *probe_blocker(const struct call_ctx *c, const json *config,
 {
   if (plan->why_not)
     return plan->why_not;
+  if (probe_dev_is_bound(config))
+    return "the container's /dev is a bind mount (of the host's, say): the probe's mount points "
+           "would be made there, outside the container";
   if (!plan->exec_mode && (!c->hook.active || probe_root_ready(c->call->bundle, config)) &&
       !probe_args0_resolvable(c->call->bundle, config))
     return "the container's program (args[0]) is not in its image: the runtime reports that "
@@ -293,18 +317,19 @@ int create_before(const struct call_ctx *c)
   if (!plan.requested)
     return 0;
   cleanup_merr merr *err = NULL;
-  cleanup_close int rootfd = state_root_open(c->table->state_dir, &err);
+  cleanup_scope struct state_scope scope;
   cleanup_free char *token = call_owner_token(c);
   bool stale = false;
-  cleanup_close int dirfd =
-      rootfd < 0 ? -1 : state_create(rootfd, c->call->id, token, &stale, &err);
+  cleanup_close int dirfd = call_scope_open(c, &scope, &err) < 0
+                                ? -1
+                                : state_create(scope.fd, c->call->id, token, &stale, &err);
   if (dirfd < 0) {
     call_warn(c, "not probed", err);
     probe_plan_clear(&plan);
     return -1;
   }
   cleanup_free char *bin = NULL;
-  cleanup_free char *state_path = state_item_path(c->table->state_dir, c->call->id);
+  cleanup_free char *state_path = state_item_path(scope.path, c->call->id);
   const char *why_not = probe_blocker(c, config, &plan, &bin, &err);
   cleanup_free char *failed = NULL;
   if (why_not == NULL &&

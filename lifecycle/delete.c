@@ -9,9 +9,6 @@
 
 #include <errno.h>
 
-/* How long delete waits for the monitor's last sample and exit status. */
-enum { MONITOR_EXIT_WAIT_MS = 500 };
-
 static int64_t overhead_now(const void *arg)
 {
   return call_overhead_now(arg);
@@ -22,9 +19,11 @@ int delete_after(const struct call_ctx *c)
   if (call_rc(c) != 0)
     return 0; /* the lifecycle goes on: the record comes with the delete that succeeds */
   cleanup_merr merr *err = NULL;
-  cleanup_close int rootfd = state_root_open(c->table->state_dir, &err);
+  cleanup_scope struct state_scope scope;
   cleanup_free char *claimed = NULL;
-  cleanup_close int dirfd = rootfd < 0 ? -1 : state_claim(rootfd, c->call->id, &claimed, &err);
+  cleanup_close int dirfd = call_scope_open(c, &scope, &err) < 0
+                                ? -1
+                                : state_claim(scope.fd, c->call->id, &claimed, &err);
   if (dirfd < 0) {
     if (merr_is(err, ENOENT)) /* already recorded (Docker deletes twice) */
       return 0;
@@ -32,12 +31,12 @@ int delete_after(const struct call_ctx *c)
     return -1;
   }
   cleanup_json json *missed = json_new(JSON_ARRAY);
-  if (monitor_wait_exit_recorded(dirfd, MONITOR_EXIT_WAIT_MS) < 0)
+  if (monitor_wait_exit_recorded(dirfd, MONITOR_END_WAIT_MS) < 0)
     json_append(missed, json_new_string("exit status: the monitor was still running at delete"));
   cleanup_json json *context = host_load();
   struct finish f = {.table = c->table,
-                     .state_dir = c->table->state_dir,
-                     .rootfd = rootfd,
+                     .scope_path = scope.path,
+                     .rootfd = scope.fd,
                      .dirfd = dirfd,
                      .name = claimed,
                      .id = c->call->id,
@@ -60,6 +59,6 @@ int delete_after(const struct call_ctx *c)
     if (outcome == FINISH_UNSTORED || outcome == FINISH_LOST)
       return -1;
   }
-  gc_opportunistic(c->table, rootfd);
+  gc_opportunistic(c->table, scope.topfd);
   return 0;
 }

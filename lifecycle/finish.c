@@ -29,7 +29,8 @@ int lifecycle_store_record(const struct runtime_table *t, const json *rec, merr 
   size_t len;
   if (json_serialize(rec, false, &line, &len, err) < 0)
     return -1;
-  return store_append(lifecycle_store_of(t, record_runtime(rec)), line, len, err);
+  struct store_policy policy = {.max_bytes = t->store_max_bytes, .keep = t->store_keep};
+  return store_append(lifecycle_store_of(t, record_runtime(rec)), &policy, line, len, err);
 }
 
 static void add_missed(json *missed, const char *what, const merr *err)
@@ -49,9 +50,16 @@ static void gather(const struct finish *f, json *missed, struct record_inputs *i
     in->events = json_new(JSON_ARRAY);
   }
   merr_freep(&err);
+  if (state_events_full(f->dirfd)) {
+    cleanup_free char *m =
+        xasprintf("state: the lifecycle's events reached their cap of %d bytes; later exec, "
+                  "kill and network change events were not kept",
+                  STATE_EVENTS_CAP);
+    json_append(missed, json_new_text(m));
+  }
   if (state_read_net_summary(f->dirfd, &in->net, &err) < 0 && !merr_is(err, ENOENT))
     add_missed(missed, "network counters", err);
-  cleanup_free char *path = state_item_path(f->state_dir, f->name);
+  cleanup_free char *path = state_item_path(f->scope_path, f->name);
   in->probe = probe_collect(f->dirfd, path);
 }
 
@@ -92,7 +100,7 @@ int lifecycle_finish(const struct finish *f, enum finish_outcome *outcome, merr 
 {
   if (f->skip_without_create && state_first_event_int(f->dirfd, "create", "mono_us") < 0) {
     *outcome = FINISH_NOTHING;
-    cleanup_free char *path = state_item_path(f->state_dir, f->name);
+    cleanup_free char *path = state_item_path(f->scope_path, f->name);
     probe_release(path); /* a channel left mounted would keep the directory */
     return state_remove(f->rootfd, f->name, err);
   }

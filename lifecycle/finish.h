@@ -14,10 +14,10 @@
 
 struct finish {
   const struct runtime_table *table;
-  const char *state_dir;
-  int rootfd;
-  int dirfd;        /* the lifecycle's directory (borrowed) */
-  const char *name; /* its entry in the state directory */
+  const char *scope_path; /* the state scope's directory (state.h) */
+  int rootfd;             /* its fd */
+  int dirfd;              /* the lifecycle's directory (borrowed) */
+  const char *name;       /* its entry in the scope */
   const char *id;
   /* What the caller knows of the delete. For a delete measured saw, overhead_now gives the
    * wrapper's own time at the moment the record is ready; gc sets del.unobserved. */

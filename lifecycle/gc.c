@@ -25,7 +25,8 @@ struct gc {
   const struct runtime_table *t;
   const struct gc_options *o;
   struct gc_result *r;
-  int rootfd;
+  const struct state_scope *scope; /* the one being visited */
+  unsigned done;                   /* items acted on, for max_items */
 };
 
 static void say(const struct gc *g, const char *name, const char *what)
@@ -54,10 +55,10 @@ static bool lifecycle_running(int dirfd)
 
 static void remove_item(struct gc *g, const char *name)
 {
-  cleanup_free char *path = state_item_path(g->t->state_dir, name);
+  cleanup_free char *path = state_item_path(g->scope->path, name);
   probe_release(path); /* a probe channel left mounted would keep the directory */
   cleanup_merr merr *err = NULL;
-  if (state_remove(g->rootfd, name, &err) < 0) {
+  if (state_remove(g->scope->fd, name, &err) < 0) {
     say(g, name, merr_msg(err));
     g->r->failed++;
     return;
@@ -74,7 +75,7 @@ static void finish_lifecycle(struct gc *g, const struct state_item *it, const ch
     return;
   }
   cleanup_merr merr *err = NULL;
-  cleanup_close int dirfd = state_open_item(g->rootfd, it->name, &err);
+  cleanup_close int dirfd = state_open_item(g->scope->fd, it->name, &err);
   if (dirfd < 0) {
     say(g, it->name, merr_msg(err));
     g->r->failed++;
@@ -85,8 +86,8 @@ static void finish_lifecycle(struct gc *g, const struct state_item *it, const ch
   json_append(missed, json_new_text(m));
   cleanup_json json *context = host_load();
   struct finish f = {.table = g->t,
-                     .state_dir = g->t->state_dir,
-                     .rootfd = g->rootfd,
+                     .scope_path = g->scope->path,
+                     .rootfd = g->scope->fd,
                      .dirfd = dirfd,
                      .name = it->name,
                      .id = it->id,
@@ -129,7 +130,7 @@ static void store_waiting(struct gc *g, const struct state_item *it)
     return;
   }
   cleanup_merr merr *err = NULL;
-  cleanup_close int dirfd = state_open_item(g->rootfd, it->name, &err);
+  cleanup_close int dirfd = state_open_item(g->scope->fd, it->name, &err);
   cleanup_json json *rec = NULL;
   if (dirfd < 0 || state_read_unstored(dirfd, &rec, &err) < 0 ||
       lifecycle_store_record(g->t, rec, &err) < 0) {
@@ -142,17 +143,25 @@ static void store_waiting(struct gc *g, const struct state_item *it)
   remove_item(g, it->name);
 }
 
-/* Whether a live-looking <id>/ is to be left alone: young, or its container still runs. */
-static bool keep_live(struct gc *g, const struct state_item *it)
+/* Whether a lifecycle is to be left alone: its container or its monitor still runs (whatever its
+ * directory's name says), or it is a live-looking <id>/ younger than min_age. */
+static bool keep(struct gc *g, const struct state_item *it)
 {
-  cleanup_close int dirfd = state_open_item(g->rootfd, it->name, NULL);
-  return dirfd < 0 || state_age_s(g->rootfd, it->name) < g->o->min_age_s ||
-         lifecycle_running(dirfd);
+  cleanup_close int dirfd = state_open_item(g->scope->fd, it->name, NULL);
+  if (dirfd < 0 || lifecycle_running(dirfd))
+    return true;
+  return it->kind == STATE_LIVE && state_age_s(g->scope->fd, it->name) < g->o->min_age_s;
 }
 
 static void visit(struct gc *g, const struct state_item *it)
 {
+  if ((it->kind == STATE_LIVE || it->kind == STATE_STALE || it->kind == STATE_CLAIMED) &&
+      keep(g, it)) {
+    g->r->kept++;
+    return;
+  }
   switch (it->kind) {
+  case STATE_SCOPE:
   case STATE_OTHER:
     return;
   case STATE_UNSTORED:
@@ -174,10 +183,6 @@ static void visit(struct gc *g, const struct state_item *it)
     finish_lifecycle(g, it, "a later lifecycle of the same id replaced it");
     return;
   case STATE_LIVE:
-    if (keep_live(g, it)) {
-      g->r->kept++;
-      return;
-    }
     finish_lifecycle(g, it, "its container is gone and no delete came");
     return;
   }
@@ -188,26 +193,44 @@ static unsigned acted(const struct gc_result *r)
   return r->recorded + r->stored + r->removed + r->failed;
 }
 
+/* The lifecycles of one scope ("." for the state directory itself, where measured kept them
+ * before scopes). */
+static void visit_scope(struct gc *g, int topfd, const char *name)
+{
+  cleanup_scope struct state_scope scope;
+  struct state_item *items;
+  size_t n;
+  if (state_scope_open_name(topfd, g->t->state_dir, name, &scope, NULL) < 0 ||
+      state_list(scope.fd, &items, &n, NULL) < 0)
+    return;
+  g->scope = &scope;
+  for (size_t i = 0; i < n && (!g->o->max_items || g->done < g->o->max_items); i++) {
+    unsigned before = acted(g->r);
+    visit(g, &items[i]);
+    if (acted(g->r) != before)
+      g->done++;
+  }
+  g->scope = NULL;
+  state_items_free(items, n);
+}
+
 int gc_run(const struct runtime_table *t, const struct gc_options *o, struct gc_result *r,
            merr **err)
 {
   memset(r, 0, sizeof *r);
-  cleanup_close int rootfd = state_root_open(t->state_dir, err);
-  if (rootfd < 0)
+  cleanup_close int topfd = state_root_open(t->state_dir, err);
+  if (topfd < 0)
     return -1;
-  struct state_item *items;
+  struct state_item *tops;
   size_t n;
-  if (state_list(rootfd, &items, &n, err) < 0)
+  if (state_list(topfd, &tops, &n, err) < 0)
     return -1;
-  struct gc g = {.t = t, .o = o, .r = r, .rootfd = rootfd};
-  unsigned done = 0;
-  for (size_t i = 0; i < n && (!o->max_items || done < o->max_items); i++) {
-    unsigned before = acted(r);
-    visit(&g, &items[i]);
-    if (acted(r) != before)
-      done++;
-  }
-  state_items_free(items, n);
+  struct gc g = {.t = t, .o = o, .r = r};
+  visit_scope(&g, topfd, ".");
+  for (size_t i = 0; i < n; i++)
+    if (tops[i].kind == STATE_SCOPE)
+      visit_scope(&g, topfd, tops[i].name);
+  state_items_free(tops, n);
   return 0;
 }
 

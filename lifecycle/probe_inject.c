@@ -310,3 +310,30 @@ json *probe_collect(int dirfd, const char *state_path)
   probe_release(state_path);
   return out;
 }
+
+/* "bind" or "rbind" among a mount's options, or its type. */
+static bool is_bind(const json *mount)
+{
+  const char *type = json_string(json_get(mount, "type"));
+  if (type && strcmp(type, "bind") == 0)
+    return true;
+  const json *opts = json_get(mount, "options");
+  for (size_t i = 0; json_is(opts, JSON_ARRAY) && i < opts->n; i++) {
+    const char *o = json_string(opts->items[i]);
+    if (o && (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0))
+      return true;
+  }
+  return false;
+}
+
+bool probe_dev_is_bound(const json *config)
+{
+  const json *mounts = json_get(config, "mounts");
+  for (size_t i = 0; json_is(mounts, JSON_ARRAY) && i < mounts->n; i++) {
+    const char *dest = json_string(json_get(mounts->items[i], "destination"));
+    if (dest && (strcmp(dest, "/dev") == 0 || strcmp(dest, "/dev/") == 0) &&
+        is_bind(mounts->items[i]))
+      return true;
+  }
+  return false;
+}

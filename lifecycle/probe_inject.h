@@ -47,6 +47,11 @@ bool probe_args0_resolvable(const char *bundle, const json *config);
  * and the prelude reports a missing program itself, as a shell would (exit 127). */
 bool probe_root_ready(const char *bundle, const json *config);
 
+/* Whether the spec bind-mounts something at /dev (a privileged container given the host's /dev):
+ * the probe's mount points go under /dev, and must not be made in a directory shared with the
+ * host. */
+bool probe_dev_is_bound(const json *config);
+
 /* Undoes a prelude in a parsed spec (args after "--"), for the record: it shows the container's
  * own command. */
 void probe_strip_prelude(json *config);

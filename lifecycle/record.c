@@ -202,7 +202,17 @@ static json *network_section(const struct lifecycle_events *le, const json *net,
   json *disc = json_new(JSON_OBJECT);
   json_set(disc, "create", discovery_brief(le->net_create));
   json_set(disc, "start", discovery_brief(le->net_start));
-  json_set(disc, "changes", json_new_int(le->net_changes));
+  /* The monitor counts every change; events hold the first few (SAMPLER_MAX_CHANGE_EVENTS). */
+  int64_t changes = le->net_changes, not_recorded = 0;
+  json_int64(json_get(net, "changes"), &changes);
+  json_set(disc, "changes", json_new_int(changes));
+  if (json_int64(json_get(net, "changes_not_recorded"), &not_recorded) && not_recorded > 0) {
+    json_set(disc, "changes_not_recorded", json_new_int(not_recorded));
+    cleanup_free char *m = xasprintf("network: %lld later path change(s) counted, their "
+                                     "topologies not kept",
+                                     (long long)not_recorded);
+    add_missed(missed, m);
+  }
   json_set(o, "discovery", disc);
   json_set(o, "topology", topo ? json_clone(topo) : json_new(JSON_NULL));
   if (net == NULL) {
@@ -326,9 +336,10 @@ json *record_build(const char *id, const struct record_inputs *in, const struct 
 
   json_set(rec, "network", network_section(&le, net, container_in_host_netns(le.create), missed));
   json_set(rec, "probe", probe_section(in->probe, events, missed));
-  const char *start_missed = json_string(json_get(le.start, "missed"));
-  if (start_missed)
-    add_missed(missed, start_missed);
+  const json *start_missed = json_get(le.start, "missed");
+  for (size_t i = 0; json_is(start_missed, JSON_ARRAY) && i < start_missed->n; i++)
+    if (json_string(start_missed->items[i]))
+      add_missed(missed, json_string(start_missed->items[i]));
 
   json *ctx = json_new(JSON_OBJECT);
   const json *start_ctx = json_get(le.start, "context");

@@ -1,5 +1,9 @@
 #include "confine.h"
+#include "cleanup.h"
+#include "landlock.h"
 #include "privileges.h"
+
+#include <fcntl.h>
 
 #include <sched.h>
 #include <sys/socket.h>
@@ -66,8 +70,21 @@ static const int allowed[] = {
 static const struct syscall_rule rules[] = {{SCMP_SYS(socket), 0, AF_NETLINK},
                                             {SCMP_SYS(setns), 1, CLONE_NEWNET}};
 
-int monitor_confine(merr **err)
+static int confine_fs(int dirfd, merr **err)
 {
+  cleanup_close int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int run = open("/run", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const struct landlock_beneath allowed[] = {
+      {dirfd, LANDLOCK_READ | LANDLOCK_WRITE}, {proc, LANDLOCK_READ}, {run, LANDLOCK_READ}};
+  int abi;
+  return landlock_confine(allowed, sizeof allowed / sizeof allowed[0], &abi, err);
+}
+
+int monitor_confine(int dirfd, merr **err)
+{
+  /* Landlock first: seccomp would refuse its calls. A kernel without it still gets the rest. */
+  cleanup_merr merr *lerr = NULL;
+  int fs = confine_fs(dirfd, &lerr);
   static const cap_value_t keep[] = {CAP_SYS_ADMIN};
   const struct privileges p = {.keep = keep,
                                .nkeep = 1,
@@ -75,5 +92,11 @@ int monitor_confine(merr **err)
                                .ncalls = sizeof allowed / sizeof allowed[0],
                                .rules = rules,
                                .nrules = sizeof rules / sizeof rules[0]};
-  return privileges_confine(&p, err);
+  if (privileges_confine(&p, err) < 0)
+    return -1;
+  if (fs < 0) {
+    merr_pass(err, &lerr);
+    return merr_wrap(err, "writes not confined to the state directory");
+  }
+  return 0;
 }

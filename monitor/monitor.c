@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_EVENT_WAIT_MS = 200 };
+enum { EXIT_EVENT_WAIT_MS = 200, MONITOR_READY_MS = 2000 };
 #define WAKE_START 's'
 
 struct watch {
@@ -30,6 +30,7 @@ struct watch {
   int nl;         /* process events socket, -1 when unavailable */
   int lockfd;     /* held until the exit is recorded */
   int wakefd;     /* the FIFO start writes to */
+  int ready;      /* the monitor says here that its baseline is taken (the write end) */
   char *nl_error; /* why nl is unavailable */
 };
 
@@ -70,9 +71,14 @@ static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct
     int r = poll(p, 3, sampler_timeout_ms(s));
     if (r < 0 && errno != EINTR)
       break;
-    if (r > 0 && (p[P_NL].revents & POLLIN) && !known &&
+    /* POLLERR too: reading clears a pending error, which would otherwise wake every poll. */
+    if (r > 0 && (p[P_NL].revents & (POLLIN | POLLERR)) && !known &&
         procexit_poll(w->nl, cfg->init_pid, &status) == 1)
       known = true;
+    if (r > 0 && (p[P_NL].revents & (POLLHUP | POLLNVAL)))
+      p[P_NL].fd = -1; /* a socket that can tell nothing more is not polled again */
+    if (r > 0 && (p[P_WAKE].revents & (POLLHUP | POLLNVAL | POLLERR)))
+      p[P_WAKE].fd = -1;
     if (r > 0 && (p[P_WAKE].revents & POLLIN) && drain_wake(w->wakefd))
       sampler_start(s);
     if (r > 0 && p[P_PID].revents)
@@ -106,9 +112,13 @@ static void monitor_main(void *arg)
   struct watch *w = ((struct monitor_args *)arg)->w;
   int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   cleanup_merr merr *err = NULL;
-  int confined = monitor_confine(&err);
+  int confined = monitor_confine(cfg->dirfd, &err);
   struct sampler s;
   sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us);
+  if (w->ready >= 0) { /* the counters' baseline is taken: create may return */
+    (void)!write(w->ready, "r", 1);
+    close(w->ready);
+  }
   if (confined < 0)
     sampler_missed(&s, "monitor: not confined", err);
   if (w->pidfd >= 0) {
@@ -132,7 +142,7 @@ static int open_wake_fifo(int dirfd)
 
 static void watch_setup(const struct monitor_config *cfg, struct watch *w)
 {
-  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1, .wakefd = -1};
+  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1, .wakefd = -1, .ready = -1};
   w->wakefd = open_wake_fifo(cfg->dirfd);
   if (cfg->init_pid <= 0) {
     write_exit_event(cfg->dirfd, false, 0, "the container's init pid is unknown");
@@ -158,7 +168,7 @@ static void watch_setup(const struct monitor_config *cfg, struct watch *w)
 
 static void watch_release(struct watch *w)
 {
-  int fds[] = {w->pidfd, w->nl, w->lockfd, w->wakefd};
+  int fds[] = {w->pidfd, w->nl, w->lockfd, w->wakefd, w->ready};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0)
       close(fds[i]); /* the monitor keeps its own copies */
@@ -169,10 +179,21 @@ int monitor_start(const struct monitor_config *cfg, merr **err)
 {
   struct watch w;
   watch_setup(cfg, &w);
+  int ready[2] = {-1, -1};
+  if (pipe2(ready, O_CLOEXEC) == 0)
+    w.ready = ready[1];
   struct monitor_args args = {cfg, &w};
-  int keep[] = {cfg->rootfd, cfg->dirfd, cfg->netns_fd, w.pidfd, w.nl, w.lockfd, w.wakefd};
+  int keep[] = {cfg->dirfd, cfg->netns_fd, w.pidfd, w.nl, w.lockfd, w.wakefd, w.ready};
   int r = spawn_detached(monitor_main, &args, keep, sizeof keep / sizeof keep[0], err);
   watch_release(&w); /* the monitor keeps its own copies */
+  if (r == 0 && ready[0] >= 0) {
+    /* The container must not start before its counters' baseline is taken: what it sends from
+     * its first instant counts. Bounded: a monitor that never says so only costs that. */
+    struct pollfd p = {.fd = ready[0], .events = POLLIN};
+    poll(&p, 1, MONITOR_READY_MS);
+  }
+  if (ready[0] >= 0)
+    close(ready[0]);
   return r < 0 ? merr_wrap(err, "monitor") : 0;
 }
 

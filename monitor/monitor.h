@@ -5,8 +5,9 @@
  * Detached means: double fork and setsid (not a child of the runtime or the shim), every
  * inherited file descriptor closed and stdio on /dev/null (a stray copy of containerd's pipes
  * would hang `docker run`), its own helper children reaped by the kernel (SIGCHLD ignored). It
- * ends when the init exits. While it has not written the exit status it holds an exclusive flock
- * on <state>/monitor.lock, which `delete` waits on (bounded) before building the record.
+ * ends when the init exits and the traffic it left in flight has drained. While it has not
+ * written the exit status and its final counters it holds an exclusive flock on
+ * <state>/monitor.lock, which `delete` waits on (bounded) before building the record.
  * `start` wakes it through the FIFO <state>/wake to begin sampling. */
 #ifndef MEASURED_MONITOR_H
 #define MEASURED_MONITOR_H
@@ -17,7 +18,6 @@
 #include <sys/types.h>
 
 struct monitor_config {
-  int rootfd;            /* state root directory */
   int dirfd;             /* this container's state directory */
   pid_t init_pid;        /* 0 when unknown */
   int netns_fd;          /* the container's network namespace (taken), -1 when none */
@@ -25,12 +25,18 @@ struct monitor_config {
   int64_t interval_us;   /* counter sampling interval */
 };
 
-/* Starts the monitor; returns once it runs (the exit subscription is in place by then). What it
- * cannot watch it reports as events; only a failure to start at all is an error. */
+/* Starts the monitor; returns once it has taken the counters' baseline (bounded), so that
+ * everything the container sends from its start is counted; the exit subscription is in place
+ * by then. What it cannot watch it reports as events; only a failure to start at all is an
+ * error. */
 int monitor_start(const struct monitor_config *cfg, merr **err);
 
 /* Tells the monitor of dirfd that the container started (non-blocking; 0 when delivered). */
 int monitor_wake(int dirfd, merr **err);
+
+/* How long a delete waits for the monitor's end: the exit event (at most 200 ms after the init
+ * is gone), the traffic in flight draining (at most SAMPLER_DRAIN_MS), and a margin. */
+enum { MONITOR_END_WAIT_MS = 1000 };
 
 /* Waits at most timeout_ms for the monitor to have recorded the exit status. 0 when it has (or
  * no monitor ever watched), -1 on timeout. */

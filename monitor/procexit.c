@@ -54,7 +54,11 @@ int procexit_open(pid_t pid, merr **err)
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
   if (fd < 0)
     return merr_set(err, errno, "process events socket");
-  /* Filter before bind, so that no unfiltered event is ever queued. */
+  /* Filter before bind, so that no unfiltered event is ever queued. An overrun (a host forking
+   * faster than we read) must not leave an error pending that wakes every poll at once: only
+   * our pid's exit passes the filter, so nothing of ours is lost without the report. */
+  int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
   if (attach_filter(fd, pid) < 0) {
     merr_set(err, errno, "process events filter");
     close(fd);
@@ -93,11 +97,16 @@ int procexit_poll(int fd, pid_t pid, int *wait_status)
 {
   char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
   for (;;) {
-    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR)
-      continue;
+    struct sockaddr_nl from;
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+    if (n < 0 && (errno == EINTR || errno == ENOBUFS))
+      continue; /* ENOBUFS: an overrun reported (and cleared); what follows is still ours */
     if (n <= 0)
-      return 0; /* EAGAIN: nothing more; ENOBUFS cannot drop ours as only ours pass the filter */
+      return 0; /* EAGAIN: nothing more */
+    /* Only the kernel (port 0) reports a process's exit; anything else is not believed. */
+    if (fromlen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+      continue;
     if (procexit_parse(buf, (size_t)n, pid, wait_status))
       return 1;
   }

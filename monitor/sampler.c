@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A link that keeps failing must not grow the record without bound. */
@@ -42,7 +43,72 @@ static bool discover(struct sampler *s, const char *phase)
     return false;
   }
   net_series_track(&s->series, &s->w.view, &s->w.topo);
-  write_discovery_event(s, phase);
+  bool change = strcmp(phase, "change") == 0;
+  if (change)
+    s->changes++;
+  /* A container that adds and removes links in a loop must not grow its state without bound:
+   * the first changes are recorded whole, the others counted. */
+  if (!change || s->changes <= SAMPLER_MAX_CHANGE_EVENTS)
+    write_discovery_event(s, phase);
+  return true;
+}
+
+/* A changed path is discovered again at most every SAMPLER_CHANGE_MIN_MS (a container can
+ * change its links far faster than that; the last state is what counts). */
+static void follow_changes(struct sampler *s)
+{
+  if (net_links_changed(&s->w))
+    s->change_pending = true;
+  if (!s->change_pending || mono_us() < s->next_change_us)
+    return;
+  s->change_pending = false;
+  s->next_change_us = mono_us() + SAMPLER_CHANGE_MIN_MS * 1000LL;
+  discover(s, "change");
+}
+
+static void write_summary(struct sampler *s)
+{
+  cleanup_json json *o = json_new(JSON_OBJECT);
+  if (!s->enabled) {
+    json_set(o, "counters", json_new(JSON_NULL));
+    json_set(o, "why", json_clone(s->why_disabled));
+  } else {
+    json_set(o, "interval_ms", json_new_int(s->interval_us / 1000));
+    json_set(o, "changes", json_new_uint(s->changes));
+    if (s->changes > SAMPLER_MAX_CHANGE_EVENTS)
+      json_set(o, "changes_not_recorded", json_new_uint(s->changes - SAMPLER_MAX_CHANGE_EVENTS));
+    json_set(o, "counters", net_series_json(&s->series, &s->w.topo));
+  }
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    json *cost = json_new(JSON_OBJECT);
+    int64_t cpu = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+                  ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    json_set(cost, "cpu_us", json_new_int(cpu));
+    json_set(cost, "max_rss_kb", json_new_int(ru.ru_maxrss));
+    json_set(o, "sampler", cost);
+  }
+  json_set(o, "missed", json_clone(s->missed));
+  state_write_net_summary(s->dirfd, o, NULL);
+}
+
+/* Takes a sample (following a changed path); false when none could be taken. */
+static bool sample(struct sampler *s)
+{
+  follow_changes(s); /* a network connected or disconnected: its links are followed too */
+  struct net_view now;
+  cleanup_merr merr *err = NULL;
+  if (net_sample(&s->w, &s->series, &now, &err) < 0) {
+    sampler_missed(s, "sample", err); /* the namespace may be gone; what was collected stays */
+    net_view_clear(&now);
+    return false;
+  }
+  net_series_add(&s->series, &now);
+  net_view_clear(&now);
+  if (++s->since_checkpoint >= SAMPLER_CHECKPOINT) {
+    s->since_checkpoint = 0;
+    write_summary(s);
+  }
   return true;
 }
 
@@ -70,67 +136,18 @@ void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const cha
   }
   s->enabled = true;
   if (discover(s, "create"))
-    s->have_at_create = net_sample(&s->w, &s->series, &s->at_create, NULL) == 0;
-}
-
-static void write_summary(struct sampler *s)
-{
-  cleanup_json json *o = json_new(JSON_OBJECT);
-  if (!s->enabled) {
-    json_set(o, "counters", json_new(JSON_NULL));
-    json_set(o, "why", json_clone(s->why_disabled));
-  } else {
-    json_set(o, "interval_ms", json_new_int(s->interval_us / 1000));
-    json_set(o, "counters", net_series_json(&s->series, &s->w.topo));
-  }
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) == 0) {
-    json *cost = json_new(JSON_OBJECT);
-    int64_t cpu = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-                  ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-    json_set(cost, "cpu_us", json_new_int(cpu));
-    json_set(cost, "max_rss_kb", json_new_int(ru.ru_maxrss));
-    json_set(o, "sampler", cost);
-  }
-  json_set(o, "missed", json_clone(s->missed));
-  state_write_net_summary(s->dirfd, o, NULL);
-}
-
-static void sample(struct sampler *s)
-{
-  struct net_view now;
-  cleanup_merr merr *err = NULL;
-  if (net_sample(&s->w, &s->series, &now, &err) < 0) {
-    sampler_missed(s, "sample", err); /* the namespace may be gone; what was collected stays */
-    net_view_clear(&now);
-    return;
-  }
-  if (net_links_changed(&s->w, &now.ns[0].snap)) {
-    /* A network was connected or disconnected: follow the new path too. */
-    if (discover(s, "change")) {
-      net_view_clear(&now);
-      if (net_sample(&s->w, &s->series, &now, NULL) < 0) {
-        net_view_clear(&now);
-        return;
-      }
-    }
-  }
-  net_series_add(&s->series, &now);
-  net_view_clear(&now);
-  if (++s->since_checkpoint >= SAMPLER_CHECKPOINT) {
-    s->since_checkpoint = 0;
-    write_summary(s);
-  }
+    s->baseline = sample(s);
 }
 
 void sampler_start(struct sampler *s)
 {
   if (!s->enabled || s->sampling)
     return;
-  /* Engines from Docker 26 on may wire the network between create and start. */
+  /* Engines from Docker 28 on may wire the network between create and start: links found now
+   * count from now. */
   discover(s, "start");
   s->sampling = true;
-  sample(s);
+  s->baseline = sample(s) || s->baseline;
   s->next_us = mono_us() + s->interval_us;
 }
 
@@ -168,28 +185,36 @@ static void note_gone_links(struct sampler *s)
   }
 }
 
+/* Until the counters of every tracked link stand still (the kernel has sent what the
+ * container's sockets held when it exited), or SAMPLER_DRAIN_MS have passed. */
+static void drain(struct sampler *s)
+{
+  int64_t deadline = mono_us() + SAMPLER_DRAIN_MS * 1000LL;
+  uint64_t before = net_series_bytes(&s->series);
+  for (unsigned quiet = 0; quiet < SAMPLER_DRAIN_QUIET && mono_us() < deadline;) {
+    nanosleep(&(struct timespec){0, SAMPLER_DRAIN_STEP_MS * 1000000L}, NULL);
+    if (!sample(s))
+      return; /* the namespace is gone: what was collected stays */
+    uint64_t now = net_series_bytes(&s->series);
+    quiet = now == before ? quiet + 1 : 0;
+    before = now;
+  }
+}
+
 void sampler_finish(struct sampler *s)
 {
-  if (!s->sampling && s->have_at_create) {
-    /* The container ended before its start's wake was read (it lived a few milliseconds):
-     * count from create instead, where nothing of its own had been sent yet. */
-    net_series_add(&s->series, &s->at_create);
-    s->sampling = true;
-    missed_line(s, "counters start at create: the container ended before its start was "
-                   "signalled");
-  }
-  if (s->sampling)
-    sample(s);
-  else if (s->enabled)
-    missed_line(s, "counters: the container never started");
+  /* Counted from create, the counters are whole even when the container ended before its
+   * start's wake-up was read (it lived a few milliseconds). */
+  if (s->enabled && !s->baseline)
+    missed_line(s, "counters: no baseline could be taken at create or start");
+  if (s->baseline && sample(s))
+    drain(s);
   note_gone_links(s);
   write_summary(s);
 }
 
 void sampler_close(struct sampler *s)
 {
-  if (s->have_at_create)
-    net_view_clear(&s->at_create);
   if (s->enabled)
     net_watch_close(&s->w);
   json_free(s->why_disabled);

@@ -15,7 +15,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { SAMPLER_CHECKPOINT = 10 };
+enum {
+  SAMPLER_CHECKPOINT = 10,
+  /* After the init's exit the kernel still sends what its sockets held: sample every
+   * SAMPLER_DRAIN_STEP_MS until the counters stand still for SAMPLER_DRAIN_QUIET samples in a row,
+   * at most SAMPLER_DRAIN_MS. */
+  SAMPLER_DRAIN_STEP_MS = 10,
+  SAMPLER_DRAIN_QUIET = 3,
+  SAMPLER_DRAIN_MS = 300,
+  /* A path that changes is discovered again at most this often, and only the first changes'
+   * topologies are kept as events (the others are counted): a container flapping links costs a
+   * bounded CPU and state. */
+  SAMPLER_CHANGE_MIN_MS = 1000,
+  SAMPLER_MAX_CHANGE_EVENTS = 8,
+};
 
 struct sampler {
   int dirfd;
@@ -23,17 +36,20 @@ struct sampler {
   json *why_disabled; /* string, when not enabled */
   struct net_watch w;
   struct net_series series;
-  bool sampling;
+  bool baseline; /* the first sample is taken (at create, before the container can run) */
+  bool sampling; /* sampling at the interval (from start) */
   int64_t interval_us;
   int64_t next_us;
   unsigned since_checkpoint;
-  struct net_view at_create; /* counters at create: the baseline when start is never seen */
-  bool have_at_create;
+  unsigned changes;    /* discoveries after a change */
+  bool change_pending; /* the links changed; rediscovery waits for next_change_us */
+  int64_t next_change_us;
   json *missed; /* array of strings */
 };
 
 /* ctrfd: the container's network namespace (taken), -1 with `why` when there is none to watch;
- * hostfd: the monitor's own (borrowed). Discovers at once (phase "create"). */
+ * hostfd: the monitor's own (borrowed). Discovers at once (phase "create") and takes the
+ * counters' baseline: the container cannot run yet, so everything it ever sends comes after. */
 void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const char *why,
                   int64_t interval_us);
 
@@ -50,7 +66,8 @@ int sampler_timeout_ms(const struct sampler *s);
 /* Samples when one is due. */
 void sampler_tick(struct sampler *s);
 
-/* The init exited: last sample, net.json written for the record. */
+/* The init exited: samples until what it left in flight has drained (bounded), then the
+ * summary for the record. */
 void sampler_finish(struct sampler *s);
 
 void sampler_close(struct sampler *s);

@@ -1,7 +1,9 @@
 #include "discover.h"
+#include "cleanup.h"
 #include "clock.h"
 #include "netns.h"
 
+#include <errno.h>
 #include <netlink/socket.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +16,7 @@ int net_watch_open(struct net_watch *w, int ctrfd, int homefd, merr **err)
   w->homefd = homefd;
   w->nsfd[0] = ctrfd;
   w->sk[0] = netns_route_socket(ctrfd, homefd, err);
-  if (w->sk[0] == NULL) {
+  if (w->sk[0] == NULL || (w->events = netns_link_events_socket(ctrfd, homefd, err)) == NULL) {
     net_watch_close(w);
     return -1;
   }
@@ -23,6 +25,9 @@ int net_watch_open(struct net_watch *w, int ctrfd, int homefd, merr **err)
 
 void net_watch_close(struct net_watch *w)
 {
+  if (w->events)
+    nl_socket_free(w->events);
+  w->events = NULL;
   for (size_t i = 0; i < NET_MAX_NS; i++) {
     if (w->sk[i])
       nl_socket_free(w->sk[i]);
@@ -138,9 +143,19 @@ int net_discover(struct net_watch *w, merr **err)
   return 0;
 }
 
-static bool has_mirred(const struct net_series *s)
+/* The filters that hold the tracked mirred actions, one (link, parent) at a time. */
+static int sample_actions(struct net_watch *w, const struct net_series *s,
+                          struct net_snapshot *snap, merr **err)
 {
-  return s->nactions > 0;
+  for (size_t i = 0; i < s->nactions; i++) {
+    const struct net_tracked_action *a = &s->actions[i];
+    bool done = false;
+    for (size_t k = 0; k < i && !done; k++)
+      done = s->actions[k].ifindex == a->ifindex && s->actions[k].parent == a->parent;
+    if (!done && net_filters_read(w->sk[0], a->ifindex, a->parent, snap, err) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 int net_sample(struct net_watch *w, const struct net_series *s, struct net_view *sample, merr **err)
@@ -150,33 +165,25 @@ int net_sample(struct net_watch *w, const struct net_series *s, struct net_view 
   for (size_t i = 0; i < sample->nns; i++) {
     sample->ns[i].nsid = w->view.ns[i].nsid;
     sample->ns[i].is_host = w->view.ns[i].is_host;
+    sample->ns[i].snap.mono_us = mono_us();
   }
-  if (net_snapshot_take(w->sk[0], has_mirred(s) ? NET_SNAP_TC : 0, &sample->ns[0].snap, err) < 0)
-    return merr_wrap(err, "container namespace");
   for (size_t k = 0; k < s->nlinks; k++) {
     const struct net_tracked_link *t = &s->links[k];
-    if (t->ns == 0 || (size_t)t->ns >= sample->nns || w->sk[t->ns] == NULL)
+    if ((size_t)t->ns >= sample->nns || w->sk[t->ns] == NULL)
       continue;
-    struct net_snapshot *snap = &sample->ns[t->ns].snap;
-    snap->mono_us = mono_us();
     struct net_link l;
-    if (net_link_read(w->sk[t->ns], t->ifindex, &l, NULL) == 0)
-      net_snapshot_add_link(snap, &l); /* a link that is gone simply is not in the sample */
+    cleanup_merr merr *e = NULL;
+    if (net_link_read(w->sk[t->ns], t->ifindex, &l, &e) == 0)
+      net_snapshot_add_link(&sample->ns[t->ns].snap, &l);
+    else if (!merr_is(e, ENODEV)) /* a link that is gone is simply not in the sample */
+      return merr_pass(err, &e);
   }
+  if (s->nactions && sample_actions(w, s, &sample->ns[0].snap, err) < 0)
+    return merr_wrap(err, "container namespace");
   return 0;
 }
 
-bool net_links_changed(const struct net_watch *w, const struct net_snapshot *now)
+bool net_links_changed(struct net_watch *w)
 {
-  const struct net_snapshot *was = &w->view.ns[0].snap;
-  if (was->nlinks != now->nlinks)
-    return true;
-  for (size_t i = 0; i < now->nlinks; i++) {
-    const struct net_link *a = &now->links[i];
-    const struct net_link *b = net_snapshot_link(was, a->ifindex);
-    if (b == NULL || strcmp(a->kind, b->kind) != 0 || a->link != b->link ||
-        a->link_netnsid != b->link_netnsid)
-      return true;
-  }
-  return false;
+  return w->events && netns_link_events_pending(w->events);
 }

@@ -13,6 +13,7 @@ struct net_watch {
   int homefd;                               /* the namespace this process lives in (the host's) */
   int nsfd[NET_MAX_NS];                     /* [0]: the container's */
   struct nl_sock *sk[NET_MAX_NS];           /* one per namespace of the view */
+  struct nl_sock *events;                   /* the container's link notifications */
   char label[NET_MAX_NS][NET_NS_LABEL_MAX]; /* "host", "docker:1-<id>", ... */
   bool is_host[NET_MAX_NS];
   struct net_view view; /* the last discovery */
@@ -28,13 +29,14 @@ int net_watch_open(struct net_watch *w, int ctrfd, int homefd, merr **err);
 int net_discover(struct net_watch *w, merr **err);
 
 /* Reads the counters of everything the series tracks into `sample` (same namespace indexes as
- * the view). */
+ * the view), link by link and filter by filter: a sample costs the same however many links a
+ * container makes. */
 int net_sample(struct net_watch *w, const struct net_series *s, struct net_view *sample,
                merr **err);
 
-/* True when the container's links differ (in number, kind or peer) from the last discovery:
- * a network was connected or disconnected. */
-bool net_links_changed(const struct net_watch *w, const struct net_snapshot *container_now);
+/* True when the container's namespace reported a link added, removed or changed since the last
+ * call: a network may have been connected or disconnected (a discovery tells). */
+bool net_links_changed(struct net_watch *w);
 
 void net_watch_close(struct net_watch *w);
 

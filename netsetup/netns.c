@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +67,45 @@ struct nl_sock *netns_route_socket(int nsfd, int homefd, merr **err)
     return NULL;
   }
   return sk;
+}
+
+struct nl_sock *netns_link_events_socket(int nsfd, int homefd, merr **err)
+{
+  if (setns(nsfd, CLONE_NEWNET) < 0) {
+    merr_set(err, errno, "enter network namespace");
+    return NULL;
+  }
+  struct nl_sock *sk = nl_socket_alloc();
+  if (sk)
+    nl_socket_disable_seq_check(sk); /* notifications carry no sequence of ours */
+  int r = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+  if (setns(homefd, CLONE_NEWNET) < 0)
+    abort(); /* as in netns_route_socket */
+  if (r == 0)
+    r = nl_socket_add_membership(sk, RTNLGRP_LINK);
+  if (r == 0)
+    r = nl_socket_set_nonblocking(sk);
+  if (r < 0) {
+    nl_socket_free(sk);
+    merr_set(err, 0, "netlink link events: %s", nl_geterror(r));
+    return NULL;
+  }
+  return sk;
+}
+
+bool netns_link_events_pending(struct nl_sock *events)
+{
+  char buf[8192];
+  bool any = false;
+  for (;;) {
+    ssize_t n = recv(nl_socket_get_fd(events), buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && errno == ENOBUFS))
+      any = true; /* an overrun may have swallowed a change: take it as one */
+    else if (n < 0 && errno == EINTR)
+      continue;
+    else
+      return any;
+  }
 }
 
 struct nsid_answer {

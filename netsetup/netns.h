@@ -25,6 +25,14 @@ bool netns_same(int a, int b);
  * single-threaded). */
 struct nl_sock *netns_route_socket(int nsfd, int homefd, merr **err);
 
+/* A non-blocking socket in namespace nsfd subscribed to its link notifications (a link added,
+ * removed or changed), as netns_route_socket. */
+struct nl_sock *netns_link_events_socket(int nsfd, int homefd, merr **err);
+
+/* Reads every pending notification of an events socket: true when any arrived (or some were
+ * lost to an overrun, which may hide one). */
+bool netns_link_events_pending(struct nl_sock *events);
+
 /* The id that the namespace of `sk` gives to namespace `nsfd` (RTM_GETNSID), -1 when none. */
 int netns_id_of(struct nl_sock *sk, int nsfd);
 

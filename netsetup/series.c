@@ -152,6 +152,15 @@ void net_series_add(struct net_series *s, const struct net_view *v)
   s->samples++;
 }
 
+uint64_t net_series_bytes(const struct net_series *s)
+{
+  uint64_t sum = 0;
+  for (size_t i = 0; i < s->nlinks; i++)
+    if (s->links[i].seen)
+      sum += s->links[i].last.rx_bytes + s->links[i].last.tx_bytes;
+  return sum;
+}
+
 /* ---- JSON ---- */
 
 static json *counters_json(const struct net_counters *c)

@@ -57,6 +57,10 @@ void net_series_track(struct net_series *s, const struct net_view *v, const stru
 /* Adds one sample: v->ns[i].snap holds the current counters of namespace i. */
 void net_series_add(struct net_series *s, const struct net_view *v);
 
+/* Bytes received and sent by every tracked link in its last sample: a sum that stands still when
+ * nothing moves on the path. */
+uint64_t net_series_bytes(const struct net_series *s);
+
 /* {"samples":..,"links":[...],"actions":[...],"consistent":..,"veth_pairs":[...]} */
 json *net_series_json(const struct net_series *s, const struct net_topology *t);
 

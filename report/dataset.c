@@ -1,5 +1,6 @@
 #include "dataset.h"
 #include "cleanup.h"
+#include "store.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -9,12 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_THREADS = 64, KEY_SEP = '\x1f' };
+enum { MAX_THREADS = 64, KEY_SEP = '\x1f', READ_BLOCK = 4 << 20 };
 
 int group_by_parse(const char *spec, struct group_by *out, merr **err)
 {
@@ -184,7 +184,8 @@ static bool passes(const struct sample *s, const struct filters *f)
 /* ---- parallel reading ---- */
 
 struct chunk {
-  const char *begin, *end;
+  int fd;
+  off_t begin, end; /* the lines that start in [begin, end) are this chunk's */
   const struct group_by *by;
   const struct filters *f;
   struct table t;
@@ -218,24 +219,85 @@ static void add_sample(struct chunk *c, const struct sample *s)
       push(&g->metric[m], s->value[m]);
 }
 
+/* One line (without its newline). */
+static void take_line(struct chunk *c, const char *line, size_t len)
+{
+  struct sample s;
+  size_t next;
+  bool blank;
+  bool ok = sample_parse_next(line, len, &s, &next, &blank);
+  if (blank)
+    return;
+  c->lines++;
+  if (!ok || s.kind == KIND_OTHER)
+    c->malformed++;
+  else if (!passes(&s, c->f))
+    c->filtered++;
+  else
+    add_sample(c, &s);
+}
+
+/* Where this chunk's first line starts: at begin when a line ends just before it. */
+static off_t first_line(const struct chunk *c, char *buf, size_t size)
+{
+  off_t at = c->begin;
+  if (at == 0)
+    return 0;
+  for (at--; at < c->end;) {
+    ssize_t n = pread(c->fd, buf, size, at);
+    if (n <= 0)
+      return c->end;
+    const char *nl = memchr(buf, '\n', (size_t)n);
+    if (nl)
+      return at + (nl - buf) + 1;
+    at += n;
+  }
+  return c->end;
+}
+
+/* Reads the chunk's lines through a bounded buffer (never mmap: a writer cutting back a short
+ * write would fault a mapping); a line longer than a store line may be is malformed. */
 static void *read_chunk(void *arg)
 {
   struct chunk *c = arg;
-  struct sample s;
-  for (const char *p = c->begin; p < c->end;) {
-    size_t next;
-    bool blank;
-    bool ok = sample_parse_next(p, (size_t)(c->end - p), &s, &next, &blank);
-    if (!blank) {
-      c->lines++;
-      if (!ok || s.kind == KIND_OTHER)
-        c->malformed++;
-      else if (!passes(&s, c->f))
-        c->filtered++;
-      else
-        add_sample(c, &s);
+  size_t size = READ_BLOCK + STORE_MAX_LINE + 1;
+  cleanup_free char *buf = xmalloc(size);
+  off_t pos = first_line(c, buf, size); /* the file offset of buf[0] */
+  size_t have = 0;
+  bool skipping = false;             /* inside an overlong line */
+  while (pos < c->end || skipping) { /* a line that starts before end is this chunk's */
+    ssize_t n;
+    do
+      n = pread(c->fd, buf + have, size - have, pos + (off_t)have);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+      have += (size_t)n;
+    size_t used = 0;
+    const char *nl;
+    while ((skipping || pos + (off_t)used < c->end) &&
+           (nl = memchr(buf + used, '\n', have - used)) != NULL) {
+      size_t len = (size_t)(nl - (buf + used));
+      if (!skipping)
+        take_line(c, buf + used, len);
+      skipping = false;
+      used += len + 1;
     }
-    p += next ? next : (size_t)(c->end - p);
+    if (!skipping && pos + (off_t)used >= c->end)
+      break;      /* the next line is the next chunk's */
+    if (n <= 0) { /* the end of the file (or of what a writer left): no newline at its end */
+      if (!skipping && have > used)
+        take_line(c, buf + used, have - used);
+      break;
+    }
+    if (used == 0 && have == size) { /* no newline in a whole buffer */
+      c->lines++;
+      c->malformed++;
+      skipping = true;
+      used = have;
+    }
+    memmove(buf, buf + used, have - used);
+    have -= used;
+    pos += (off_t)used;
   }
   return NULL;
 }
@@ -281,22 +343,6 @@ static void table_free_index(struct table *t, bool groups_too)
     free(t->g);
 }
 
-/* Splits [begin, end) into n chunks at line boundaries. */
-static void split(const char *begin, const char *end, int n, struct chunk *chunks)
-{
-  const char *p = begin;
-  for (int i = 0; i < n; i++) {
-    chunks[i].begin = p;
-    const char *cut =
-        i == n - 1 ? end : begin + (size_t)(end - begin) * (size_t)(i + 1) / (size_t)n;
-    if (cut < p)
-      cut = p;
-    const char *nl = cut < end ? memchr(cut, '\n', (size_t)(end - cut)) : NULL;
-    p = i == n - 1 || nl == NULL ? end : nl + 1;
-    chunks[i].end = p;
-  }
-}
-
 static int read_file(const char *path, const struct group_by *by, const struct filters *f,
                      int threads, struct table *into, struct dataset *out, merr **err)
 {
@@ -308,18 +354,17 @@ static int read_file(const char *path, const struct group_by *by, const struct f
     return merr_set(err, 0, "%s: not a regular file", path);
   if (st.st_size == 0)
     return 0;
-  const char *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (data == MAP_FAILED)
-    return merr_set(err, errno, "map %s", path);
-  madvise((void *)data, (size_t)st.st_size, MADV_SEQUENTIAL);
+  posix_fadvise(fd, 0, st.st_size, POSIX_FADV_SEQUENTIAL);
   if ((size_t)st.st_size < 1 << 20)
     threads = 1; /* not worth the threads */
   struct chunk chunks[MAX_THREADS];
   memset(chunks, 0, sizeof chunks);
-  split(data, data + st.st_size, threads, chunks);
   pthread_t tid[MAX_THREADS];
   bool started[MAX_THREADS] = {false};
   for (int i = 0; i < threads; i++) {
+    chunks[i].fd = fd;
+    chunks[i].begin = st.st_size * i / threads;
+    chunks[i].end = i == threads - 1 ? st.st_size : st.st_size * (i + 1) / threads;
     chunks[i].by = by;
     chunks[i].f = f;
     if (i > 0)
@@ -339,8 +384,24 @@ static int read_file(const char *path, const struct group_by *by, const struct f
     out->malformed += chunks[i].malformed;
     out->filtered += chunks[i].filtered;
   }
-  munmap((void *)data, (size_t)st.st_size);
   return 0;
+}
+
+/* A store and the files it rotated into, the missing ones aside (a store that does not exist
+ * yet is empty, but one named outright must be there). */
+static int read_store(const char *path, const struct group_by *by, const struct filters *f,
+                      int threads, struct table *into, struct dataset *out, merr **err)
+{
+  size_t n;
+  char **files = store_files(path, &n);
+  int ret = 0;
+  for (size_t i = 0; i < n && ret == 0; i++)
+    if (i == 0 || access(files[i], F_OK) == 0)
+      ret = read_file(files[i], by, f, threads, into, out, err);
+  for (size_t i = 0; i < n; i++)
+    free(files[i]);
+  free(files);
+  return ret;
 }
 
 static int cmp_group(const void *a, const void *b, void *by)
@@ -375,7 +436,7 @@ int dataset_load(const char *const *files, size_t nfiles, const struct group_by 
     threads = MAX_THREADS;
   struct table t = {0};
   for (size_t i = 0; i < nfiles; i++)
-    if (read_file(files[i], by, f, threads, &t, out, err) < 0) {
+    if (read_store(files[i], by, f, threads, &t, out, err) < 0) {
       table_free_index(&t, true);
       return -1;
     }

@@ -16,8 +16,12 @@ enum { DAEMON_JSON_MAX = 4 << 20 };
 int daemon_file_load(const char *path, struct daemon_file *f, merr **err)
 {
   memset(f, 0, sizeof *f);
+  f->edit.lockfd = -1;
   f->path = xstrdup(path);
   f->mode = 0644;
+  if (config_edit_begin(path, &f->edit, err) < 0)
+    return -1;
+  path = f->edit.path;
   cleanup_free char *buf = NULL;
   size_t len;
   cleanup_merr merr *rerr = NULL;
@@ -61,12 +65,15 @@ int daemon_file_save(const struct daemon_file *f, char **backup_path, merr **err
   cleanup_free char *text = daemon_file_render(f, err);
   if (text == NULL)
     return -1;
-  return config_file_replace(f->path, text, strlen(text), f->mode, f->existed, backup_path, err);
+  return config_file_replace(f->edit.path, text, strlen(text), f->mode, f->existed, backup_path,
+                             err);
 }
 
 void daemon_file_clear(struct daemon_file *f)
 {
   free(f->path);
   json_free(f->doc);
+  config_edit_end(&f->edit);
   memset(f, 0, sizeof *f);
+  f->edit.lockfd = -1;
 }

@@ -3,6 +3,7 @@
 #ifndef MEASURED_DAEMON_FILE_H
 #define MEASURED_DAEMON_FILE_H
 
+#include "config_file.h"
 #include "json.h"
 #include "merr.h"
 
@@ -10,12 +11,14 @@
 #include <sys/types.h>
 
 struct daemon_file {
-  char *path;
-  json *doc; /* {} when the file does not exist */
+  char *path;              /* as given */
+  struct config_edit edit; /* the file edited (a symlink resolved), locked until cleared */
+  json *doc;               /* {} when the file does not exist */
   bool existed;
   mode_t mode; /* of the existing file, 0644 for a new one */
 };
 
+/* Resolves, locks (see config_file.h) and reads; daemon_file_clear releases the lock. */
 int daemon_file_load(const char *path, struct daemon_file *f, merr **err);
 
 /* Backs up the current file (when there is one) as <path>.measured-backup-<UTC time>[-N], then

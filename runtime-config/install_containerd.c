@@ -83,13 +83,13 @@ static int read_config(const char *path, char **text, size_t *len, mode_t *mode,
   return merr_pass(err, &e);
 }
 
-static int write_config(const struct containerd_opts *o, const char *text, bool existed,
-                        mode_t mode, merr **err)
+static int write_config(const struct config_edit *e, const char *text, bool existed, mode_t mode,
+                        merr **err)
 {
   cleanup_free char *backup = NULL;
-  if (config_file_replace(o->config, text, strlen(text), mode, existed, &backup, err) < 0)
+  if (config_file_replace(e->path, text, strlen(text), mode, existed, &backup, err) < 0)
     return -1;
-  printf("wrote %s", o->config);
+  printf("wrote %s", e->path);
   printf(backup ? " (previous version kept as %s)\n" : " (new file)\n", backup);
   return 0;
 }
@@ -109,14 +109,19 @@ int containerd_install(const struct containerd_opts *o, merr **err)
   struct containerd_runtime rt[MAX_RUNTIMES];
   size_t n = 0;
   cleanup_free char *text = NULL, *edited = NULL, *dropin_text = NULL;
-  cleanup_free char *dropin = dropin_path(o->config);
+  cleanup_free char *dropin = NULL;
   cleanup_free char *bindir = o->bindir ? xstrdup(o->bindir) : own_bindir();
   size_t len;
   mode_t mode;
   bool changed = false;
+  struct config_edit edit = {.lockfd = -1};
   int ret = pick_runtimes(t, o, picked, &n, err);
   if (ret == 0)
-    ret = read_config(o->config, &text, &len, &mode, err);
+    ret = config_edit_begin(o->config, &edit, err);
+  if (ret == 0) /* next to the file edited (where a symlinked config.toml leads) */
+    dropin = dropin_path(edit.path);
+  if (ret == 0)
+    ret = read_config(edit.path, &text, &len, &mode, err);
   if (ret == 0)
     ret = containerd_add_import(text, len, o->config, dropin, &edited, &changed, err);
   if (ret < 0 && text)
@@ -140,7 +145,7 @@ int containerd_install(const struct containerd_opts *o, merr **err)
     if (ret == 0)
       printf("wrote %s\n", dropin);
     if (ret == 0 && changed)
-      ret = write_config(o, edited, text != NULL, mode, err);
+      ret = write_config(&edit, edited, text != NULL, mode, err);
     else if (ret == 0)
       printf("%s already imports it\n", o->config);
     if (ret == 0)
@@ -151,6 +156,7 @@ int containerd_install(const struct containerd_opts *o, merr **err)
     free(picked[i].runtime_type);
     free(picked[i].link);
   }
+  config_edit_end(&edit);
   runtime_table_free(t);
   return ret;
 }
@@ -158,12 +164,14 @@ int containerd_install(const struct containerd_opts *o, merr **err)
 int containerd_uninstall(const struct containerd_opts *o, merr **err)
 {
   cleanup_free char *text = NULL, *edited = NULL;
-  cleanup_free char *dropin = dropin_path(o->config);
   size_t len;
   mode_t mode;
   bool changed = false;
-  if (read_config(o->config, &text, &len, &mode, err) < 0)
+  struct config_edit edit __attribute__((cleanup(config_edit_end))) = {.lockfd = -1};
+  if (config_edit_begin(o->config, &edit, err) < 0 ||
+      read_config(edit.path, &text, &len, &mode, err) < 0)
     return -1;
+  cleanup_free char *dropin = dropin_path(edit.path);
   if (text && containerd_remove_import(text, len, o->config, dropin, &edited, &changed, err) < 0)
     return merr_wrap(err, "%s (left unchanged)", o->config);
   if (o->dry_run) {
@@ -172,7 +180,7 @@ int containerd_uninstall(const struct containerd_opts *o, merr **err)
       printf("--- %s\n%s", o->config, edited);
     return 0;
   }
-  if (changed && write_config(o, edited, true, mode, err) < 0)
+  if (changed && write_config(&edit, edited, true, mode, err) < 0)
     return -1;
   if (unlink(dropin) == 0)
     printf("removed %s\n", dropin);

@@ -91,6 +91,8 @@ static struct runtime_table *table_with_builtins(const char *source)
   t->store = xstrdup(MEASURED_DEFAULT_STORE);
   t->state_dir = xstrdup(MEASURED_DEFAULT_STATE_DIR);
   t->sample_interval_ms = MEASURED_DEFAULT_SAMPLE_INTERVAL_MS;
+  t->store_max_bytes = MEASURED_DEFAULT_STORE_MAX_BYTES;
+  t->store_keep = MEASURED_DEFAULT_STORE_KEEP;
   for (size_t i = 0; i < sizeof builtin_runtimes / sizeof builtin_runtimes[0]; i++) {
     struct runtime_entry *e = entry_slot(t, builtin_runtimes[i].name);
     e->name = xstrdup(builtin_runtimes[i].name);
@@ -124,6 +126,18 @@ static int want_interval(const json *v, const char *what, int *out, merr **err)
     return merr_set(err, 0, "%s: \"sample_interval_ms\" must be an integer from %d to %d", what,
                     MEASURED_MIN_SAMPLE_INTERVAL_MS, MEASURED_MAX_SAMPLE_INTERVAL_MS);
   *out = (int)ms;
+  return 0;
+}
+
+/* An integer from lo to hi, or 0 when zero_ok. */
+static int want_int_range(const json *v, const char *what, const char *key, int64_t lo, int64_t hi,
+                          bool zero_ok, int64_t *out, merr **err)
+{
+  int64_t n;
+  if (!json_int64(v, &n) || ((n < lo || n > hi) && !(zero_ok && n == 0)))
+    return merr_set(err, 0, "%s: \"%s\" must be an integer from %lld to %lld%s", what, key,
+                    (long long)lo, (long long)hi, zero_ok ? ", or 0" : "");
+  *out = n;
   return 0;
 }
 
@@ -280,7 +294,14 @@ int runtime_table_parse(const char *buf, size_t len, const char *what, struct ru
       ret = want_interval(doc->items[i], what, &t->sample_interval_ms, err);
     else if (strcmp(key, "probe_binary") == 0)
       ret = want_abs_path(doc->items[i], what, "probe_binary", &t->probe_binary, err);
-    else
+    else if (strcmp(key, "store_max_bytes") == 0)
+      ret = want_int_range(doc->items[i], what, key, 1 << 20, INT64_MAX / 2, true,
+                           &t->store_max_bytes, err);
+    else if (strcmp(key, "store_keep") == 0) {
+      int64_t keep = 0;
+      ret = want_int_range(doc->items[i], what, key, 1, 100, false, &keep, err);
+      t->store_keep = (int)keep;
+    } else
       ret = merr_set(err, 0, "%s: unknown key \"%s\"", what, key);
   }
   if (ret < 0) {

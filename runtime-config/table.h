@@ -8,6 +8,8 @@
  *     "store": "/var/lib/measured/samples.jsonl",      optional
  *     "state_dir": "/run/measured",                    optional
  *     "sample_interval_ms": 1000,                      optional, also per runtime
+ *     "store_max_bytes": 268435456,                    optional: rotate past it (0: never)
+ *     "store_keep": 4,                                 optional: rotated files kept
  *     "probe_binary": "/usr/local/libexec/measured/measured-probe",   optional
  *     "runtimes": {
  *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"},
@@ -25,12 +27,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MEASURED_DEFAULT_CONFIG "/etc/measured/measured.json"
 #define MEASURED_DEFAULT_STORE "/var/lib/measured/samples.jsonl"
 #define MEASURED_DEFAULT_STATE_DIR "/run/measured"
 #define MEASURED_DEFAULT_SAMPLE_INTERVAL_MS 1000
+#define MEASURED_DEFAULT_STORE_MAX_BYTES (256LL << 20)
+#define MEASURED_DEFAULT_STORE_KEEP 4
 #define MEASURED_MIN_SAMPLE_INTERVAL_MS 10
+/* The shortest interval a container may ask for (MEASURED_SAMPLE_INTERVAL_MS): the table's
+ * administrator may go lower, a container may not make the monitor work harder than this. */
+#define MEASURED_MIN_CONTAINER_INTERVAL_MS 100
 #define MEASURED_MAX_SAMPLE_INTERVAL_MS 3600000
 
 /* The probe settings of a runtime entry, as strings and numbers the container's
@@ -59,8 +67,10 @@ struct runtime_table {
   char *source; /* the file read, or "built-in defaults" */
   char *store;
   char *state_dir;
-  int sample_interval_ms; /* network counter sampling interval */
-  char *probe_binary;     /* NULL: next to the wrapper, ../libexec/measured/measured-probe */
+  int sample_interval_ms;  /* network counter sampling interval */
+  int64_t store_max_bytes; /* a store is rotated past this size; 0: never */
+  int store_keep;          /* rotated files kept (store.1 ... store.N) */
+  char *probe_binary;      /* NULL: next to the wrapper, ../libexec/measured/measured-probe */
   struct runtime_entry *entries;
   size_t n;
 };

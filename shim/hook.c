@@ -23,11 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { HOOK_STATE_MAX = 64 << 10, HOOK_STDIN_MS = 5000, EXIT_WAIT_MS = 500 };
+enum { HOOK_STATE_MAX = 64 << 10, HOOK_STDIN_MS = 5000 };
 
 struct hook_args {
   enum oci_sub sub;
-  const char *runtime, *owner;
+  const char *runtime, *owner, *scope;
   int64_t since_us, before_us;
 };
 
@@ -53,7 +53,8 @@ static enum oci_sub phase_sub(const char *phase)
   return OCI_SUB_NONE;
 }
 
-/* measured-hook PHASE --runtime NAME [--since-us N] [--owner TOKEN] [--before-us N] */
+/* measured-hook PHASE --runtime NAME [--since-us N] [--owner TOKEN] [--scope KEY] [--before-us N]
+ */
 static int parse_args(int argc, char **argv, struct hook_args *a, merr **err)
 {
   memset(a, 0, sizeof *a);
@@ -67,6 +68,8 @@ static int parse_args(int argc, char **argv, struct hook_args *a, merr **err)
       a->runtime = v;
     else if (ok && strcmp(k, "--owner") == 0)
       a->owner = v;
+    else if (ok && strcmp(k, "--scope") == 0)
+      a->scope = v;
     else if (ok && strcmp(k, "--since-us") == 0)
       ok = parse_int64(v, &a->since_us);
     else if (ok && strcmp(k, "--before-us") == 0)
@@ -113,12 +116,14 @@ static int read_state(struct hook_state *st, merr **err)
 /* mono_us of the first event of that name in the container's state, or -1. */
 static int64_t event_time(const struct call_ctx *c, const char *name, bool wait_exit)
 {
-  cleanup_close int rootfd = state_root_open(c->table->state_dir, NULL);
-  cleanup_close int dirfd = rootfd < 0 ? -1 : state_open(rootfd, c->call->id, NULL);
+  cleanup_scope struct state_scope scope;
+  if (call_scope_open(c, &scope, NULL) < 0)
+    return -1;
+  cleanup_close int dirfd = state_open(scope.fd, c->call->id, NULL);
   if (dirfd < 0)
     return -1;
   if (wait_exit)
-    monitor_wait_exit_recorded(dirfd, EXIT_WAIT_MS);
+    monitor_wait_exit_recorded(dirfd, MONITOR_END_WAIT_MS);
   return state_first_event_int(dirfd, name, "mono_us");
 }
 
@@ -175,6 +180,7 @@ int hook_main(int argc, char **argv, int64_t t0)
                        .hook = {.active = true,
                                 .pid = st.pid,
                                 .owner = a.owner,
+                                .scope = a.scope,
                                 .shim_path = shim,
                                 .before_us = a.sub == OCI_SUB_CREATE ? a.before_us : 0}};
   if (guard_run(hook_work, &c, GUARD_MEASUREMENT_MS, &err) < 0) {

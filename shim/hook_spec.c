@@ -29,6 +29,10 @@ static json *hook_entry(const struct hook_spec *h, const char *phase)
     json_append(args, json_new_string("--owner"));
     json_append(args, json_new_text(h->owner));
   }
+  if (h->scope) {
+    json_append(args, json_new_string("--scope"));
+    json_append(args, json_new_text(h->scope));
+  }
   cleanup_free char *since = xasprintf("%lld", (long long)h->since_us);
   cleanup_free char *before = xasprintf("%lld", (long long)h->before_us);
   json_append(args, json_new_string("--since-us"));

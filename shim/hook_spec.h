@@ -13,6 +13,7 @@ struct hook_spec {
   const char *path;    /* the program (absolute): measured-wrapper */
   const char *runtime; /* the runtime table entry */
   const char *owner;   /* the state owner token of this shim start */
+  const char *scope;   /* the state scope's key (containerd's address and namespace) */
   int64_t since_us;    /* when the shim wrapper started (monotonic) */
   int64_t before_us;   /* the shim wrapper's own time */
   const char *config;  /* $MEASURED_CONFIG to pass on, NULL: none */

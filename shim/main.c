@@ -21,6 +21,7 @@
 #include "shimv2.h"
 #include "spec.h"
 #include "table.h"
+#include "table_cache.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -86,6 +87,22 @@ static bool probe_maybe_requested(const struct runtime_entry *e, const char *bun
          memmem(text, len, PROBE_ENV_PREFIX, strlen(PROBE_ENV_PREFIX)) != NULL;
 }
 
+/* A new container's create refuses a broken table (the user sees why at once); every other call
+ * goes on with the last table that parsed, with a warning: a typo in the table must not break
+ * containers that already run. */
+static int load_table(const struct oci_call *call, const struct ocilog *log,
+                      struct runtime_table **table, merr **err)
+{
+  if (call->sub == OCI_SUB_CREATE)
+    return runtime_table_load_and_remember(runtime_table_path(), table, err);
+  cleanup_free char *warning = NULL;
+  if (runtime_table_load_or_last_good(runtime_table_path(), table, &warning, err) < 0)
+    return -1;
+  if (warning)
+    ocilog_write(log, "warning", "%s", warning);
+  return 0;
+}
+
 static bool is_measured(const struct oci_call *call)
 {
   return call->sub >= OCI_SUB_CREATE && oci_id_valid(call->id) && call->id[0] != '.';
@@ -108,10 +125,9 @@ int main(int argc, char **argv)
   if (name == NULL || *name == '\0' || strcmp(name, "wrapper") == 0)
     fail(&log, "run me as measured-<runtime> (a link made by `measured install`), not as %s",
          argv[0]);
-  const char *table_path = runtime_table_path();
   struct runtime_table *table = NULL;
   merr *err = NULL;
-  if (runtime_table_load(table_path, &table, &err) < 0)
+  if (load_table(&call, &log, &table, &err) < 0)
     fail(&log, "%s", merr_msg(err));
   const struct runtime_entry *entry = runtime_table_find(table, name);
   if (entry == NULL)

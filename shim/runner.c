@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,10 +73,15 @@ static int wait_forwarding(pid_t pid, int *status, merr **err)
 int runner_run(const char *path, char *const argv[], struct run_result *res, merr **err)
 {
   res->start_us = mono_us();
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return merr_set(err, errno, "fork");
   if (pid == 0) {
+    /* Plain runc dies when the engine kills it; so does the real runtime when the engine kills
+     * the wrapper standing in for it (a hung call, a timeout). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+      _exit(128 + SIGKILL);
     restore_caller_signals();
     execv(path, argv);
     dprintf(STDERR_FILENO, "measured: exec %s: %s\n", path, strerror(errno));

@@ -14,7 +14,8 @@
  * acted on), remembering the caller's mask for the child. Call once, before runner_run. */
 void runner_block_signals(void);
 
-/* Runs path with argv (environment and file descriptors inherited) and waits for it. */
+/* Runs path with argv (environment and file descriptors inherited) and waits for it. The child
+ * is killed (SIGKILL) when the wrapper dies, as the real runtime would have been in its place. */
 int runner_run(const char *path, char *const argv[], struct run_result *res, merr **err);
 
 /* Exits the way the child did: same exit code, or death by the same signal (without a core

@@ -23,6 +23,8 @@ static void keep(struct shim_call *call, const char *name, size_t len, const cha
     call->namespace = value;
   else if (len == 6 && strncmp(name, "bundle", 6) == 0)
     call->bundle = value;
+  else if (len == 7 && strncmp(name, "address", 7) == 0)
+    call->address = value;
 }
 
 void shim_args_parse(int argc, char *const *argv, struct shim_call *call)

@@ -17,6 +17,7 @@ struct shim_call {
   enum shim_action action;
   const char *id;        /* -id */
   const char *namespace; /* -namespace */
+  const char *address;   /* -address: containerd's socket */
   const char *bundle;    /* -bundle (delete); start runs in the bundle */
 };
 

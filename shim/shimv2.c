@@ -60,6 +60,7 @@ static int prepare_bundle(void *arg)
   struct hook_spec h = {.path = p->self,
                         .runtime = c->entry->name,
                         .owner = c->hook.owner,
+                        .scope = c->hook.scope,
                         .since_us = c->t0_us,
                         .config = getenv("MEASURED_CONFIG")};
   h.before_us = mono_us() - c->t0_us;
@@ -83,14 +84,16 @@ static void prepare_start(const struct shim_call *sc, const struct runtime_table
   cleanup_free char *log_path = xasprintf("%s/log", bundle);
   struct ocilog log = {.path = log_path, .quiet = true};
   cleanup_free char *owner = xasprintf("shim-%d-%lld", (int)getpid(), (long long)t0);
+  cleanup_free char *scope = call_shim_scope_key(sc->address, sc->namespace);
   struct oci_call call = {.sub = OCI_SUB_CREATE, .sub_index = -1, .id = sc->id, .bundle = bundle};
-  struct call_ctx ctx = {.call = &call,
-                         .table = table,
-                         .entry = entry,
-                         .real_path = shim,
-                         .log = &log,
-                         .t0_us = t0,
-                         .hook = {.active = true, .owner = owner, .shim_path = shim}};
+  struct call_ctx ctx = {
+      .call = &call,
+      .table = table,
+      .entry = entry,
+      .real_path = shim,
+      .log = &log,
+      .t0_us = t0,
+      .hook = {.active = true, .owner = owner, .scope = scope, .shim_path = shim}};
   struct prepare p = {.ctx = &ctx, .self = self, .bundle = bundle};
   cleanup_merr merr *err = NULL;
   if (guard_run(prepare_bundle, &p, GUARD_MEASUREMENT_MS, &err) < 0) {

@@ -82,8 +82,8 @@ check_contains "unknown runtime is in the --log file as a runc JSON error" "$log
 out=$("$work/measured-self" state cid 2>&1)
 check_contains "a table entry pointing at measured itself is refused" "$out" "is measured itself"
 echo '{"runtimes": {"fake": {"path": "x", }}}' >"$work/bad-table.json"
-out=$(MEASURED_CONFIG=$work/bad-table.json "$work/measured-fake" --log "$work/log2.txt" state cid 2>&1)
-check_eq "malformed table fails" "$?" 1
+out=$(MEASURED_CONFIG=$work/bad-table.json "$work/measured-fake" --log "$work/log2.txt" create --bundle "$work" cid 2>&1)
+check_eq "a malformed table fails a new container's create" "$?" 1
 check_contains "malformed table error names file and position" "$out" "bad-table.json: line 1, column 37"
 check_contains "text log format when --log-format is not json" "$(cat "$work/log2.txt")" 'level=error msg="measured: '
 echo '{"runtimes": {"fake": {"path": "fake-runtime.sh"}}}' >"$work/byname-table.json"
@@ -103,7 +103,8 @@ log="$work/bundle/log.json"
 W=("$work/measured-fake" --root "$work/root" --log "$log" --log-format json)
 "${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" life1
 check_eq "create succeeds" "$?" 0
-check "state directory exists after create" test -d "$work/state/life1"
+check "state directory exists after create, in the scope of its runtime and root" \
+  test -d "$work"/state/.scope-*/life1
 check_eq "state directory is private" "$(stat -c %a "$work/state")" 700
 "${W[@]}" start life1
 "${W[@]}" exec --detach --pid-file "$work/p" life1
@@ -133,7 +134,26 @@ if [ "$(id -u)" = 0 ]; then
 else
   check_contains "record: unobservable exit is named" "$(echo "$rec" | field .missed)" "exit status"
 fi
-check_eq "no state left after delete" "$(ls -A "$work/state" | grep -vE '^\.(cache|gc-stamp)$')" ""
+check_eq "no state left after delete" "$(ls -A "$work"/state/.scope-* | grep -vE '^(key|.*:)$')" ""
+
+# --- a table broken while a container runs breaks nothing that runs --------------------------------
+cp "$work/table.json" "$work/live-table.json"
+LW=("$work/measured-fake" --root "$work/root" --log "$work/live.log" --log-format json)
+MEASURED_CONFIG=$work/live-table.json "${LW[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/live.pid" live1
+MEASURED_CONFIG=$work/live-table.json "${LW[@]}" start live1
+echo '{"runtimes": {"fake": ' >"$work/live-table.json" # a typo made while it runs
+MEASURED_CONFIG=$work/live-table.json "${LW[@]}" state live1 >/dev/null
+check_eq "broken table: a pass-through call of a running container still works" "$?" 0
+MEASURED_CONFIG=$work/live-table.json "${LW[@]}" kill live1 KILL
+check_eq "... its kill too" "$?" 0
+sleep 0.2
+FAKE_EXIT=0 MEASURED_CONFIG=$work/live-table.json "${LW[@]}" delete live1
+check_eq "... and its delete" "$?" 0
+check_eq "... which records it, with the table that parsed last" "$(record_of live1 | wc -l)" 1
+check_eq "... one warning line per call" \
+  "$(grep -c 'using the last runtime table that parsed' "$work/live.log")" 3
+MEASURED_CONFIG=$work/live-table.json "${LW[@]}" create --bundle "$work/bundle" live2 2>/dev/null
+check_eq "... while a new container's create is refused" "$?" 1
 
 # --- measurement failures never change the outcome ------------------------------------------------
 "$work/measured-ro" --log "$log" --log-format json create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" ro1
@@ -141,12 +161,29 @@ check_eq "no state left after delete" "$(ls -A "$work/state" | grep -vE '^\.(cac
 FAKE_EXIT=0 "$work/measured-ro" --log "$log" --log-format json delete ro1
 check_eq "delete with an unwritable store still succeeds" "$?" 0
 check_eq "unwritable store: one warning in the runtime log" "$(grep -c 'record not written' "$log")" 1
-check "unwritable store: the record is kept for later" test -f "$work/state"/.unstored-ro1-*/record.json
+check "unwritable store: the record is kept for later" test -f "$work"/state/.scope-*/.unstored-ro1-*/record.json
 
 FAKE_EXIT=1 "${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" bad1
 check_eq "failed create keeps its status" "$?" 1
 check_eq "failed create: one record" "$(record_of bad1 | field .outcome)" create_failed
-check "failed create: no state left" test ! -e "$work/state/bad1"
+check "failed create: no state left" bash -c "! compgen -G '$work/state/.scope-*/bad1'"
+
+# The same id under two runtime roots (two engines on one host) is two lifecycles, never one.
+R1=("$work/measured-fake" --root "$work/rootA" --log "$log" --log-format json)
+R2=("$work/measured-fake" --root "$work/rootB" --log "$log" --log-format json)
+"${R1[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/a.pid" twin
+"${R2[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/b.pid" twin
+check_eq "the same id under two roots: two lifecycles" "$(ls -d "$work"/state/.scope-*/twin | wc -l)" 2
+"${R1[@]}" kill twin KILL
+sleep 0.2
+FAKE_EXIT=0 "${R1[@]}" delete twin
+check_eq "... deleting one records one" "$(record_of twin | wc -l)" 1
+check_eq "... and leaves the other's lifecycle alone" "$(ls -d "$work"/state/.scope-*/twin | wc -l)" 1
+"${R2[@]}" kill twin KILL
+sleep 0.2
+FAKE_EXIT=0 "${R2[@]}" delete twin
+check_eq "... whose own delete records it: two records" "$(record_of twin | wc -l)" 2
+check_eq "... each with its own create" "$(record_of twin | jq -r .created_at | sort -u | wc -l)" 2
 
 "${W[@]}" create --bundle "$work/bundle" "../escape"
 check_eq "an id that cannot name a directory passes through" "$?" 0
@@ -162,6 +199,16 @@ spec() { # env entries (JSON strings, comma separated)
 }
 pcreate() { "${W[@]}" create --bundle "$work/pbundle" --pid-file "$work/pbundle/init.pid" "$1"; }
 pend() { "${W[@]}" kill "$1"; sleep 0.1; "${W[@]}" delete "$1"; }
+
+# A privileged container given the host's /dev: nothing is mounted there.
+printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["app"],"env":["MEASURED_PROBE=latency","MEASURED_PEER=10.0.0.1"]},"mounts":[{"destination":"/dev","type":"bind","source":"/dev","options":["rbind","rw"]}],"linux":{"namespaces":[{"type":"network"}]}}' \
+  >"$work/pbundle/config.json"
+cp "$work/pbundle/config.json" "$work/config.orig"
+pcreate pdev
+check "the host's /dev bound in: the runtime gets config.json byte for byte" cmp -s "$work/config.orig" "$work/config.seen"
+pend pdev
+check_contains "... and the record says why it was not probed" "$(record_of pdev | field .probe.why_not)" \
+  "the container's /dev is a bind mount"
 
 spec ""
 cp "$work/pbundle/config.json" "$work/config.orig"

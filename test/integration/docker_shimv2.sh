@@ -13,6 +13,9 @@ trap 'cleanup_containers docker-shimv2; docker rm -f measured-shimv2-refl >/dev/
 M=/usr/local/bin/measured
 version=$(docker version -f '{{.Server.Version}}')
 major=${version%%.*}
+# contrib/engine.sh installs each engine with its own client (Debian 13 moved it to docker-cli).
+check_contains "the engine's own client is installed as /usr/bin/docker" \
+  "$(/usr/bin/docker --version 2>&1)" "Docker version ${version%%+*}"
 
 if [ "$major" -lt 23 ]; then
   copy=$(cat "$DAEMON_JSON")

@@ -27,18 +27,18 @@ out=$(docker run --rm --label measured-test=errors --runtime=measured-ghost "$IM
 check_eq "a missing real runtime fails the run" "$?" 125
 check_contains "... and Docker shows why" "$out" 'real runtime /opt/nowhere/runc is not an executable file'
 
-before=$(ls -d "$STATE_DIR"/.unstored-* 2>/dev/null | wc -l)
+before=$(ls -d $STATE_GLOB/.unstored-* 2>/dev/null | wc -l)
 out=$(docker run --label measured-test=errors --name errors-ro-$$ --runtime=measured-rostore "$IMAGE" sh -c 'echo fine; exit 4' 2>&1)
 rc=$?
 check_eq "an unwritable store does not change the exit status" "$rc" 4
 check_eq "... nor the output" "$out" "fine"
 docker rm errors-ro-$$ >/dev/null
 for _ in $(seq 50); do
-  [ "$(ls -d "$STATE_DIR"/.unstored-* 2>/dev/null | wc -l)" -gt "$before" ] && break
+  [ "$(ls -d $STATE_GLOB/.unstored-* 2>/dev/null | wc -l)" -gt "$before" ] && break
   sleep 0.1
 done
-check "... and the record is kept in the state directory" test "$(ls -d "$STATE_DIR"/.unstored-* 2>/dev/null | wc -l)" -gt "$before"
-rm -rf "$STATE_DIR"/.unstored-*
+check "... and the record is kept in the state directory" test "$(ls -d $STATE_GLOB/.unstored-* 2>/dev/null | wc -l)" -gt "$before"
+rm -rf $STATE_GLOB/.unstored-*
 
 # A broken table is a wrapper error: the user must learn of it at once.
 set_table '{"runtimes": {"runc": {"path": "runc",}}}'

@@ -63,5 +63,5 @@ case $(docker version -f '{{.Server.Version}}') in
 esac
 check_eq "... with the path Docker gave, if any ($want_path)" "$(jq -r .container.netns.path <<<"$rec")" "$want_path"
 check_eq "no state is left for removed containers" \
-  "$(find "$STATE_DIR" -mindepth 1 -maxdepth 1 -newer "$marker" ! -name .cache ! -name .gc-stamp)" ""
+  "$(lifecycle_entries_newer "$marker")" ""
 tap_done

@@ -60,7 +60,7 @@ R=(--label measured-test=faults)
 holders_of() { # id
   local p
   for p in /proc/[0-9]*; do
-    ls -l "$p/fd" 2>/dev/null | grep -q "$STATE_DIR/$1" && echo "${p#/proc/}"
+    ls -l "$p/fd" 2>/dev/null | grep -qE "$STATE_DIR/\.scope-[0-9a-f]+/$1" && echo "${p#/proc/}"
   done
 }
 # Nothing of the lifecycle left: no process naming it, no state directory.
@@ -72,7 +72,7 @@ measured_procs_of() { # id: measured's own processes naming it (the engine's shi
 }
 gone_without_trace() { # id
   local left
-  left="$(holders_of "$1") $(measured_procs_of "$1") $(ls -d "$STATE_DIR/$1" "$STATE_DIR"/.*-"$1"-* 2>/dev/null)"
+  left="$(holders_of "$1") $(measured_procs_of "$1") $(ls -d $STATE_GLOB/"$1" $STATE_GLOB/.*-"$1"-* 2>/dev/null)"
   [ -z "${left// /}" ] || { tap_diag "left behind: $left"; return 1; }
 }
 wait_for_file() { # path
@@ -92,6 +92,13 @@ run_killed_at() { # sub runtime name command...
     local pid ppid
     read -r pid ppid _ <"$work/stalled-$sub"
     if [ "$rt" = stall-plain ]; then kill -9 "$pid"; else kill -9 "$ppid"; fi
+    # Did the runtime die with whoever called it (before it is released)?
+    local state=alive
+    for _ in $(seq 20); do # gone, or a zombie its new parent has not reaped yet
+      case $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) in "" | Z | X) state=gone; break ;; esac
+      sleep 0.1
+    done
+    echo "$state" >"$work/$name.runtime"
   fi
   touch "$work/release"
   wait "$job"
@@ -119,11 +126,11 @@ remove_killed_pair() { # plain-name our-name
 check_recorded_by_delete_or_gc() { # id
   sleep 0.5
   if [ "$(record_count "$1" 0)" = 0 ]; then
-    check "... its state waits for measured gc" test -d "$STATE_DIR/$1"
+    check "... its state waits for measured gc" bash -c 'compgen -G "$1" >/dev/null' _ "$STATE_GLOB/$1"
     check_contains "... which records it" "$("$MEASURED" gc --min-age 0)" \
       "$1: its container is gone and no delete came"
   else
-    check "... its state was recorded by the engine's next delete" test ! -e "$STATE_DIR/$1"
+    check "... its state was recorded by the engine's next delete" bash -c '! compgen -G "$1" >/dev/null' _ "$STATE_GLOB/$1"
     check_eq "... the record has the delete" "$(records_of "$1" | jq -r '.calls.delete | type')" object
   fi
   check_eq "... exactly one record" "$(record_count "$1")" 1
@@ -136,6 +143,8 @@ ours=$(run_killed_at create measured-faulty faults-cm sh -c 'exit 3')
 check_eq "killed during create: Docker reports what it reports for plain runc" \
   "${ours/measured-faulty/}" "${plain/stall-runc/}"
 check_contains "... a failed create, the runtime killed" "$ours" "exit status 137"
+check_eq "... the real runtime died with the wrapper, as plain runc dies when it is killed" \
+  "$(cat "$work/faults-cm.runtime")" gone
 remove_killed_pair faults-cp faults-cm
 check "... and leaves no state and no process behind" gone_without_trace "$id"
 tap_diag "(a create killed before the runtime returned has no record: measured had seen nothing)"
@@ -144,6 +153,7 @@ tap_diag "(a create killed before the runtime returned has no record: measured h
 plain=$(run_killed_at start stall-plain faults-sp sh -c 'exit 3')
 ours=$(run_killed_at start measured-faulty faults-sm sh -c 'exit 3')
 check_eq "killed during start: Docker reports what it reports for plain runc" "$ours" "$plain"
+check_eq "... the real runtime died with the wrapper" "$(cat "$work/faults-sm.runtime")" gone
 remove_killed_pair faults-sp faults-sm
 check_recorded_by_delete_or_gc "$id"
 check_contains "... which names the start it did not see" "$(record_missed "$id")" \
@@ -189,6 +199,7 @@ ours=$(run_killed_at delete measured-faulty faults-dm sh -c 'exit 6')
 check_eq "killed during delete: the exit status Docker reports is plain runc's" \
   "${ours%% *}" "${plain%% *}"
 check_eq "... the container's own" "${ours%% *}" "rc=6"
+check_eq "... the real runtime died with the wrapper" "$(cat "$work/faults-dm.runtime")" gone
 remove_killed_pair faults-dp faults-dm
 check_recorded_by_delete_or_gc "$id"
 check_eq "... with the container's exit status" "$(records_of "$id" | jq -c .exit.status)" 6
@@ -196,8 +207,8 @@ check "... no state and no process behind" gone_without_trace "$id"
 
 # --- the state directory removed under a running container -----------------------------------
 id=$(docker run -d "${R[@]}" --runtime=measured-runc "$IMAGE" sh -c 'sleep 2; exit 5')
-for _ in $(seq 50); do [ -d "$STATE_DIR/$id" ] && break; sleep 0.1; done
-rm -rf "${STATE_DIR:?}/$id"
+for _ in $(seq 50); do compgen -G "$STATE_GLOB/$id" >/dev/null && break; sleep 0.1; done
+rm -rf "${STATE_DIR:?}"/.scope-*/"$id"
 check_eq "state removed: docker wait gives the container's status" "$(timeout 30 docker wait "$id")" 5
 check_eq "... docker rm works" "$(docker rm "$id" 2>&1)" "$id"
 sleep 0.5
@@ -210,8 +221,8 @@ out=$(timeout 60 docker run "${R[@]}" --name faults-full --runtime=measured-full
 check_eq "store full: the run's status and output are the container's" "$? $out" "4 fine"
 id=$(full_id faults-full)
 docker rm faults-full >/dev/null
-for _ in $(seq 50); do ls -d "$STATE_DIR"/.unstored-"$id"-* >/dev/null 2>&1 && break; sleep 0.1; done
-check "... the record waits in the state directory" bash -c 'compgen -G "$1" >/dev/null' _ "$STATE_DIR/.unstored-$id-*"
+for _ in $(seq 50); do ls -d $STATE_GLOB/.unstored-"$id"-* >/dev/null 2>&1 && break; sleep 0.1; done
+check "... the record waits in the state directory" bash -c 'compgen -G "$1" >/dev/null' _ "$STATE_GLOB/.unstored-$id-*"
 rm -f "$work/full/filler"
 out=$("$MEASURED" gc --min-age 0)
 check_contains "once there is room, measured gc stores it" "$out" "stored the waiting record"

@@ -63,5 +63,5 @@ compare_lives() { # measured runtime, plain runtime, short name
 compare_lives measured-runc runc runc
 register_plain_runtime runsc-plain /usr/bin/runsc --network=host
 compare_lives measured-runsc runsc-plain runsc
-check_eq "no state left behind" "$(find "$STATE_DIR" -mindepth 1 -maxdepth 1 -newer "$marker" ! -name .cache ! -name .gc-stamp)" ""
+check_eq "no state left behind" "$(lifecycle_entries_newer "$marker")" ""
 tap_done

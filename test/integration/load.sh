@@ -87,8 +87,8 @@ check_eq "every new line of the store is one whole JSON object" \
 
 # Nothing left behind.
 sleep 1
-left=$(ls -A "$STATE_DIR" 2>/dev/null | grep -vE '^\.(cache|gc-stamp)$' | while read -r d; do
-  grep -q "$tag" "$STATE_DIR/$d/events" 2>/dev/null && echo "$d"
+left=$(find "$STATE_DIR" -mindepth 2 -maxdepth 2 -path "$STATE_DIR/.scope-*/*" -type d | while read -r d; do
+  grep -q "$tag" "$d/events" 2>/dev/null && echo "$d"
 done)
 check_eq "no state left under $STATE_DIR" "$left" ""
 # A monitor is a fork of the wrapper: its command line names its container.

@@ -35,7 +35,7 @@ rec_of() { grep "\"id\":\"$1\"" "$work/samples.jsonl"; }
 
 # --- the monitor holds nothing it inherited ----------------------------------------------------
 "${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" r1 | cat
-mon=$(for p in /proc/[0-9]*; do ls -l "$p/fd" 2>/dev/null | grep -q "$work/state/r1/wake" && basename "$p"; done | head -1)
+mon=$(for p in /proc/[0-9]*; do ls -l "$p/fd" 2>/dev/null | grep -qE "$work/state/\.scope-[0-9a-f]+/r1/wake" && basename "$p"; done | head -1)
 check "the monitor runs" test -n "$mon"
 fds=$(ls -l "/proc/$mon/fd" 2>/dev/null | awk 'NR>1 {print $NF}')
 check_eq "the monitor holds no pipe (docker run would hang on one)" "$(grep -c 'pipe:' <<<"$fds")" 0
@@ -61,7 +61,7 @@ ip link del "$extra"
 sleep 0.4
 "${W[@]}" kill r1 KILL
 t_kill=$(date +%s%N)
-for _ in $(seq 100); do grep -q '"ev":"exit"' "$work/state/r1/events" && break; sleep 0.01; done
+for _ in $(seq 100); do grep -q '"ev":"exit"' "$work"/state/.scope-*/r1/events && break; sleep 0.01; done
 t_exit=$(date +%s%N)
 check "the sampler ends well within one interval after the init exits (5 s here, took $(((t_exit - t_kill) / 1000000)) ms)" \
   test $(((t_exit - t_kill) / 1000000)) -lt 1000

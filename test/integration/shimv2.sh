@@ -88,7 +88,7 @@ check "the record: create, start and delete, each from its hook" \
 check "the record: a lifetime (poststart came before the exit)" jqt '.lifetime_us > 0' <<<"$rec"
 check_eq "the record: nothing missed" "$(jq -c .missed <<<"$rec")" '[]'
 check "no state left behind (the runtime version cache aside)" \
-  test -z "$(ls -A "$work/mstate" 2>/dev/null | grep -vE '^\.(cache|gc-stamp)$')"
+  test -z "$(find "$work/mstate" -mindepth 2 -maxdepth 2 -path "$work/mstate/.scope-*" ! -name key)"
 
 # --- a detached lifecycle: exec, kill, delete; the hooks in the spec -----------------------------
 "${C[@]}" run -d --runtime $MS "$img" ms2 sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done' >/dev/null

@@ -4,6 +4,12 @@
 IMAGE=${MEASURED_TOOLS_IMAGE:-measured/tools}
 STORE=${MEASURED_STORE:-/var/lib/measured/samples.jsonl}
 STATE_DIR=${MEASURED_STATE_DIR:-/run/measured}
+# Lifecycles live in a scope per runtime root (lib/state.h): $STATE_DIR/.scope-*/<entry>.
+STATE_GLOB="$STATE_DIR/.scope-*"
+# The lifecycle entries (directories) of the state directory, every scope, newer than a file.
+lifecycle_entries_newer() { # marker
+  find "$STATE_DIR" -mindepth 2 -maxdepth 2 -path "$STATE_DIR/.scope-*/*" -type d -newer "$1"
+}
 
 require_engine() {
   local why=""

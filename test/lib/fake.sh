@@ -15,3 +15,11 @@ JSON
   export MEASURED_CONFIG=$work/table.json FAKE_DIR=$work
   W=("$work/measured-$name" --log "$work/log.json" --log-format json)
 }
+
+# The state scope the fake runtime's lifecycles live in (one: no --root on W), once a create
+# has made it.
+state_scope() {
+  local d
+  d=$(ls -d "$work"/state/.scope-* 2>/dev/null)
+  [ -n "$d" ] && [ "$(wc -l <<<"$d")" = 1 ] && echo "$d"
+}

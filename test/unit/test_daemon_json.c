@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static json *parse(const char *text)
@@ -245,11 +247,11 @@ static void file_save_backs_up_atomically(void **state)
   struct stat st;
   stat(path, &st);
   assert_int_equal(st.st_mode & 0777, 0600);
+  daemon_file_clear(&f); /* the edit's lock goes with it */
   struct daemon_file again;
   assert_int_equal(daemon_file_load(path, &again, NULL), 0);
   assert_non_null(json_get(json_get(again.doc, "runtimes"), "measured-runc"));
   daemon_file_clear(&again);
-  daemon_file_clear(&f);
   free(backup);
 }
 
@@ -270,14 +272,85 @@ static void file_missing_and_empty(void **state)
   daemon_file_clear(&f);
 }
 
+/* Owner, group and extended attributes of the file are kept; a symlink leads to the file that is
+ * edited (the link stays a link); two edits at once are one after the other, none lost. */
+static void edits_keep_the_file_and_take_turns(void **state)
+{
+  (void)state;
+  if (geteuid() != 0)
+    skip(); /* chown to another user needs root */
+  char dir[128], real[160], link_path[160];
+  snprintf(dir, sizeof dir, "%s/etc", tmpdir);
+  mkdir(dir, 0755);
+  snprintf(real, sizeof real, "%s/real.json", dir);
+  snprintf(link_path, sizeof link_path, "%s/linked-daemon.json", tmpdir);
+  write_text(real, "{}\n");
+  assert_int_equal(chown(real, 1234, 5678), 0);
+  bool xattrs = setxattr(real, "user.measured-test", "kept", 4, 0) == 0;
+  assert_int_equal(symlink(real, link_path), 0);
+
+  enum { EDITORS = 6 };
+  for (int i = 0; i < EDITORS; i++) {
+    if (fork() == 0) {
+      struct daemon_file f;
+      if (daemon_file_load(link_path, &f, NULL) < 0)
+        _exit(1);
+      char key[32], path[64];
+      snprintf(key, sizeof key, "measured-r%d", i);
+      snprintf(path, sizeof path, "/x/measured-r%d", i);
+      bool changed = false;
+      daemon_json_add_runtime(f.doc, key, path, &changed, NULL);
+      usleep(20 * 1000); /* hold the file a while: a lost update would show */
+      char *backup = NULL;
+      int r = daemon_file_save(&f, &backup, NULL);
+      daemon_file_clear(&f);
+      free(backup);
+      _exit(r < 0 ? 1 : 0);
+    }
+  }
+  for (int i = 0; i < EDITORS; i++) {
+    int status;
+    wait(&status);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  struct stat st;
+  assert_int_equal(lstat(link_path, &st), 0);
+  assert_true(S_ISLNK(st.st_mode)); /* the link is still a link */
+  assert_int_equal(stat(real, &st), 0);
+  assert_int_equal(st.st_uid, 1234);
+  assert_int_equal(st.st_gid, 5678);
+  if (xattrs) {
+    char value[16] = "";
+    assert_int_equal(getxattr(real, "user.measured-test", value, sizeof value), 4);
+    assert_memory_equal(value, "kept", 4);
+  }
+  struct daemon_file f;
+  assert_int_equal(daemon_file_load(link_path, &f, NULL), 0);
+  assert_int_equal(json_get(f.doc, "runtimes")->n, EDITORS); /* every edit is there */
+  daemon_file_clear(&f);
+  /* A link that leads nowhere is refused, naming its target. */
+  unlink(link_path);
+  assert_int_equal(symlink("/nonexistent/daemon.json", link_path), 0);
+  merr *err = NULL;
+  assert_int_equal(daemon_file_load(link_path, &f, &err), -1);
+  assert_non_null(strstr(merr_msg(err), "/nonexistent/daemon.json"));
+  merr_free(err);
+  daemon_file_clear(&f);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(add_keeps_unknown_keys),    cmocka_unit_test(add_is_idempotent),
-      cmocka_unit_test(default_runtime),           cmocka_unit_test(remove_only_own),
-      cmocka_unit_test(refuses_wrong_shapes),      cmocka_unit_test(shim_form),
-      cmocka_unit_test(file_malformed_is_refused), cmocka_unit_test(file_save_backs_up_atomically),
+      cmocka_unit_test(add_keeps_unknown_keys),
+      cmocka_unit_test(add_is_idempotent),
+      cmocka_unit_test(default_runtime),
+      cmocka_unit_test(remove_only_own),
+      cmocka_unit_test(refuses_wrong_shapes),
+      cmocka_unit_test(shim_form),
+      cmocka_unit_test(file_malformed_is_refused),
+      cmocka_unit_test(file_save_backs_up_atomically),
       cmocka_unit_test(file_missing_and_empty),
+      cmocka_unit_test(edits_keep_the_file_and_take_turns),
   };
   return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

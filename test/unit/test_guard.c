@@ -8,9 +8,12 @@
 #include <cmocka.h> /* after the headers it needs */
 
 #include "guard.h"
+#include "proc.h"
 #include "runner.h"
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -135,12 +138,51 @@ static void runner_forwards_signals(void **state)
   assert_int_equal(WEXITSTATUS(st), 42);
 }
 
+/* The real runtime dies with the wrapper, as it would have died in its place. */
+static void runner_child_dies_with_the_wrapper(void **state)
+{
+  (void)state;
+  char pidfile[] = "/tmp/measured-runner-XXXXXX";
+  int fd = mkstemp(pidfile);
+  close(fd);
+  pid_t wrapper = fork();
+  if (wrapper == 0) {
+    runner_block_signals();
+    struct run_result res;
+    char script[128];
+    snprintf(script, sizeof script, "echo $$ > %s; exec sleep 30", pidfile);
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    runner_run(argv[0], argv, &res, NULL);
+    _exit(0);
+  }
+  pid_t runtime = 0;
+  for (int i = 0; i < 200 && runtime <= 0; i++) {
+    usleep(10 * 1000);
+    FILE *f = fopen(pidfile, "r");
+    if (f && fscanf(f, "%d", &runtime) != 1)
+      runtime = 0;
+    if (f)
+      fclose(f);
+  }
+  unlink(pidfile);
+  assert_true(runtime > 0);
+  kill(wrapper, SIGKILL);
+  waitpid(wrapper, NULL, 0);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; i++) {
+    gone = !proc_alive(runtime); /* killed (a zombie until its new parent reaps it) */
+    usleep(10 * 1000);
+  }
+  assert_true(gone);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(guard_outcomes),
       cmocka_unit_test(runner_mirrors_exit),
       cmocka_unit_test(runner_forwards_signals),
+      cmocka_unit_test(runner_child_dies_with_the_wrapper),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

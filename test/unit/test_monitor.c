@@ -9,6 +9,7 @@
 #include <cmocka.h> /* after the headers it needs */
 
 #include "cleanup.h"
+#include "confine.h"
 #include "fileio.h"
 #include "monitor.h"
 #include "state.h"
@@ -95,8 +96,7 @@ static void records_the_exit_of_a_stranger(void **state)
     _exit(7);
   }
   close(go[0]);
-  struct monitor_config mc = {.rootfd = rootfd,
-                              .dirfd = dirfd,
+  struct monitor_config mc = {.dirfd = dirfd,
                               .init_pid = child,
                               .netns_fd = -1,
                               .netns_why = "no namespace in this test",
@@ -123,11 +123,58 @@ static void records_the_exit_of_a_stranger(void **state)
   close(go[1]);
 }
 
+/* Once confined, the monitor writes only in its own state directory: not next to it, not in /tmp,
+ * not a root-owned file; it still reads /proc and writes its state. */
+static void confined_to_its_state(void **state)
+{
+  (void)state;
+  if (geteuid() != 0)
+    skip(); /* keeping CAP_SYS_ADMIN needs root */
+  cleanup_close int rootfd = state_root_open(tmpdir, NULL);
+  bool stale;
+  cleanup_close int dirfd = state_create(rootfd, "confined", "o", &stale, NULL);
+  char outside[128];
+  snprintf(outside, sizeof outside, "%s/outside", tmpdir);
+  pid_t pid = fork();
+  if (pid == 0) {
+    merr *err = NULL;
+    if (monitor_confine(dirfd, &err) < 0) {
+      fprintf(stderr, "confine: %s\n", merr_msg(err));
+      _exit(10);
+    }
+    if (open(outside, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) >= 0 || errno != EACCES)
+      _exit(11); /* next to its state directory */
+    if (open("/tmp/measured-confined-probe", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) >= 0)
+      _exit(12);
+    if (open("/etc/hostname", O_WRONLY | O_CLOEXEC) >= 0)
+      _exit(13); /* a root-owned file */
+    if (rootfd >= 0 && openat(rootfd, "x", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) >= 0)
+      _exit(14); /* the state root: other lifecycles live there */
+    int rd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (rd < 0)
+      _exit(15);
+    close(rd);
+    cleanup_json json *ev = state_event("confined");
+    if (state_append_event(dirfd, ev, NULL) < 0)
+      _exit(16);
+    cleanup_json json *summary = json_new(JSON_OBJECT);
+    if (state_write_net_summary(dirfd, summary, NULL) < 0)
+      _exit(17); /* a new file, renamed over: what the sampler does */
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_int_equal(access(outside, F_OK), -1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(without_a_monitor),
       cmocka_unit_test(records_the_exit_of_a_stranger),
+      cmocka_unit_test(confined_to_its_state),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

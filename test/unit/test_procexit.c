@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,11 +119,53 @@ static void real_exits(void **state)
   assert_int_equal(WTERMSIG(status), SIGTERM);
 }
 
+/* An exit forged by a process (not the kernel) and sent straight to the monitor's socket is not
+ * believed, even though it passes the socket's filter. */
+static void forged_exits_are_ignored(void **state)
+{
+  (void)state;
+  if (geteuid() != 0)
+    skip(); /* the process events connector needs CAP_NET_ADMIN */
+  pid_t pid = getpid();
+  int fd = procexit_open(pid, NULL);
+  assert_true(fd >= 0);
+  struct sockaddr_nl me;
+  socklen_t len = sizeof me;
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+  int forger = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+  assert_true(forger >= 0);
+  struct sockaddr_nl from = {.nl_family = AF_NETLINK};
+  assert_int_equal(bind(forger, (struct sockaddr *)&from, sizeof from), 0);
+  _Alignas(
+      struct nlmsghdr) char buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(struct proc_event))] = {
+      0};
+  struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+  nh->nlmsg_len = sizeof buf;
+  nh->nlmsg_type = NLMSG_DONE;
+  struct proc_event ev = {.what = PROC_EVENT_EXIT};
+  ev.event_data.exit.process_pid = pid;
+  ev.event_data.exit.exit_code = 42 << 8;
+  put_event(buf, &ev);
+  struct sockaddr_nl to = {.nl_family = AF_NETLINK, .nl_pid = me.nl_pid};
+  ssize_t sent = sendto(forger, buf, sizeof buf, 0, (struct sockaddr *)&to, sizeof to);
+  if (sent < 0) { /* the kernel refused the forgery outright: just as good */
+    close(forger);
+    procexit_close(fd);
+    return;
+  }
+  usleep(50 * 1000);
+  int status = 0;
+  assert_int_equal(procexit_poll(fd, pid, &status), 0);
+  close(forger);
+  procexit_close(fd);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(parses_only_the_watched_exit),
       cmocka_unit_test(real_exits),
+      cmocka_unit_test(forged_exits_are_ignored),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,7 +103,8 @@ static void missing_pieces_are_named(void **state)
 {
   (void)state;
   /* No create (state written by something else), no exit, no version, unreadable lines. */
-  json *events = parse("[{\"ev\":\"start\",\"mono_us\":5,\"dur_us\":1,\"ovh_us\":1,\"rc\":0},"
+  json *events = parse("[{\"ev\":\"start\",\"mono_us\":5,\"dur_us\":1,\"ovh_us\":1,\"rc\":0,"
+                       "\"missed\":[\"network counters: x\",\"probe: y\"]},"
                        "{\"ev\":\"exit\",\"unknown\":\"exit status not observed (EPERM)\"}]");
   struct delete_info del = {.begin_mono_us = 10, .real_ns = 1, .dur_us = 1};
   struct record_inputs in = {.events = events, .bad_event_lines = 2};
@@ -115,6 +116,9 @@ static void missing_pieces_are_named(void **state)
   assert_non_null(strstr(all, "exit status not observed (EPERM)"));
   assert_non_null(strstr(all, "runtime version"));
   assert_non_null(strstr(all, "2 unreadable state event line(s)"));
+  /* Everything the start call missed, not only its last line. */
+  assert_non_null(strstr(all, "\"network counters: x\""));
+  assert_non_null(strstr(all, "\"probe: y\""));
   assert_non_null(strstr(all, "network counters: the monitor left no summary"));
   assert_int_equal(json_get(rec, "exit")->type, JSON_NULL);
   assert_int_equal(json_get_path(rec, PATH("calls", "create"))->type, JSON_NULL);

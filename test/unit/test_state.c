@@ -199,6 +199,29 @@ static void store_offset_unstored_and_finish(void **state)
   assert_false(exists(rootfd, recorded));
 }
 
+/* What waits for a store that refuses records is bounded. */
+static void unstored_records_are_bounded(void **state)
+{
+  (void)state;
+  char dir[128];
+  snprintf(dir, sizeof dir, "%s/unstored", tmpdir);
+  cleanup_close int rootfd = state_root_open(dir, NULL);
+  char name[64];
+  for (int i = 0; i < STATE_MAX_UNSTORED; i++) {
+    snprintf(name, sizeof name, ".unstored-w%d-1", i);
+    assert_int_equal(mkdirat(rootfd, name, 0700), 0);
+  }
+  bool stale;
+  close(state_create(rootfd, "one-more", "o", &stale, NULL));
+  cleanup_free char *claimed = NULL;
+  cleanup_close int dirfd = state_claim(rootfd, "one-more", &claimed, NULL);
+  cleanup_json json *rec = json_new(JSON_OBJECT);
+  merr *err = NULL;
+  assert_int_equal(state_keep_unstored(rootfd, dirfd, claimed, "one-more", rec, &err), -1);
+  assert_true(merr_is(err, ENOSPC));
+  merr_free(err);
+}
+
 static const struct state_item *find(const struct state_item *items, size_t n, const char *name)
 {
   for (size_t i = 0; i < n; i++)
@@ -262,6 +285,73 @@ static void symlinks_are_not_followed(void **state)
   assert_int_equal(access(outside, F_OK), -1);
 }
 
+/* Two runtime roots, two scopes; the same root, the same scope. */
+static void scopes_keep_roots_apart(void **state)
+{
+  (void)state;
+  struct state_scope a, b, a2;
+  assert_int_equal(state_scope_open(root, "oci\n/usr/bin/runc\n/run/docker", &a, NULL), 0);
+  assert_int_equal(state_scope_open(root, "oci\n/usr/bin/runc\n/run/k8s", &b, NULL), 0);
+  assert_int_equal(state_scope_open(root, "oci\n/usr/bin/runc\n/run/docker", &a2, NULL), 0);
+  assert_string_not_equal(a.path, b.path);
+  assert_string_equal(a.path, a2.path);
+  assert_int_equal(strncmp(a.path, root, strlen(root)), 0);
+  cleanup_free char *key = NULL;
+  assert_int_equal(read_file_at(a.fd, "key", 4096, &key, NULL, NULL), 0);
+  assert_string_equal(key, "oci\n/usr/bin/runc\n/run/docker");
+  bool stale;
+  cleanup_close int x = state_create(a.fd, "same", "o1", &stale, NULL);
+  cleanup_close int y = state_create(b.fd, "same", "o2", &stale, NULL);
+  assert_false(stale); /* another root's lifecycle of the same id is not a leftover */
+  struct state_item *items;
+  size_t n;
+  assert_int_equal(state_list(a.topfd, &items, &n, NULL), 0);
+  size_t scopes = 0;
+  for (size_t i = 0; i < n; i++)
+    scopes += items[i].kind == STATE_SCOPE;
+  assert_true(scopes >= 2);
+  state_items_free(items, n);
+  state_scope_close(&a);
+  state_scope_close(&b);
+  state_scope_close(&a2);
+}
+
+/* A container that execs in a loop fills its events up to the cap, no further; the events a
+ * record needs still fit, and the state says some were refused. */
+static void events_are_capped(void **state)
+{
+  (void)state;
+  cleanup_close int rootfd = state_root_open(root, NULL);
+  bool stale;
+  cleanup_close int dirfd = state_create(rootfd, "loop", "o", &stale, NULL);
+  assert_false(state_events_full(dirfd));
+  int refused = 0, kept = 0;
+  for (int i = 0; i < 20000 && !refused; i++) {
+    cleanup_json json *ev = state_event("exec");
+    json_set(ev, "pad", json_new_string("0123456789012345678901234567890123456789"));
+    merr *err = NULL;
+    if (state_append_event(dirfd, ev, &err) < 0) {
+      assert_true(merr_is(err, ENOSPC));
+      refused++;
+    } else {
+      kept++;
+    }
+    merr_free(err);
+  }
+  assert_int_equal(refused, 1);
+  assert_true(kept > 1000);
+  struct stat st;
+  assert_int_equal(fstatat(dirfd, "events", &st, 0), 0);
+  assert_true(st.st_size <= STATE_EVENTS_CAP);
+  assert_true(state_events_full(dirfd));
+  cleanup_json json *ex = state_event("exit");
+  assert_int_equal(state_append_event(dirfd, ex, NULL), 0); /* from the reserve */
+  cleanup_json json *events = NULL;
+  unsigned bad;
+  assert_int_equal(state_read_events(dirfd, &events, &bad, NULL), 0);
+  assert_non_null(state_first_event(events, "exit"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -273,6 +363,9 @@ int main(void)
       cmocka_unit_test(store_offset_unstored_and_finish),
       cmocka_unit_test(listing_names_every_kind),
       cmocka_unit_test(symlinks_are_not_followed),
+      cmocka_unit_test(events_are_capped),
+      cmocka_unit_test(unstored_records_are_bounded),
+      cmocka_unit_test(scopes_keep_roots_apart),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
