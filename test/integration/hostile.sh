@@ -49,6 +49,45 @@ run_case "a directory" "rm -f $out; mkdir $out" "not a regular file"
 run_case "the channel filled" "rm -f $out; for i in \$(seq 40); do echo >/dev/.measured-out/f\$i; done 2>/dev/null; head -c 300000 /dev/zero >/dev/.measured-out/big 2>/dev/null" \
   "the probe left no result"
 
+# A container that makes 400 bridges and then adds and removes one in a loop, asking for a 10 ms
+# sampling interval: measured's state for it stays bounded, its monitor's CPU too (the interval
+# has a floor, rediscovery a rate, change events a cap), and the record keeps its essentials and
+# says what was capped.
+flap=$(docker run -d --label measured-test=hostile --runtime=measured-runc --cap-add NET_ADMIN \
+  -e MEASURED_SAMPLE_INTERVAL_MS=10 "$IMAGE" sh -c '
+    for i in $(seq 400); do ip link add b$i type bridge; done
+    end=$(($(date +%s) + 12))
+    while [ $(date +%s) -lt $end ]; do ip link add flap type bridge; ip link del flap; done
+    exit 7')
+for _ in $(seq 50); do
+  mon=$(for p in /proc/[0-9]*; do ls -l "$p/fd" 2>/dev/null | grep -qE "$STATE_DIR/\.scope-[0-9a-f]+/$flap/wake" && basename "$p"; done | head -1)
+  [ -n "$mon" ] && break
+  sleep 0.1
+done
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+sleep 2 # the 400 bridges are made
+t0=$(date +%s%N) c0=$(ticks "$mon")
+sleep 8
+t1=$(date +%s%N) c1=$(ticks "$mon")
+state_bytes=$(du -sb $STATE_GLOB/"$flap" 2>/dev/null | awk '{print $1}')
+cpu=$(awk -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v ns=$((t1 - t0)) 'BEGIN {printf "%.1f", 100 * c / hz / (ns / 1e9)}')
+tap_diag "links flapping: the monitor used $cpu % of a core; the lifecycle's state holds $state_bytes bytes"
+check "links flapping: the lifecycle's state stays under 1 MiB" test "${state_bytes:-0}" -gt 0 -a "${state_bytes:-0}" -lt 1048576
+check "links flapping: the monitor stays under 10 % of a core (target 5 %; measured: $cpu %)" \
+  awk -v c="$cpu" 'BEGIN {exit !(c < 10)}'
+check_eq "links flapping: the container's exit status is its own" "$(timeout 60 docker wait "$flap")" 7
+docker rm "$flap" >/dev/null
+rec=$(records_of "$flap")
+check "... its record is complete" record_complete <<<"$rec"
+check_eq "... with the exit status" "$(jq -c .exit.code <<<"$rec")" 7
+check_eq "... sampled no faster than a container may ask" "$(jq -c .network.sampler.interval_ms <<<"$rec")" 100
+check_contains "... and it says so" "$(jq -r '.missed | join("; ")' <<<"$rec")" \
+  "MEASURED_SAMPLE_INTERVAL_MS=10: below the 100 ms a container may choose"
+check_contains "... and that the later path changes were counted, not kept" \
+  "$(jq -r '.missed | join("; ")' <<<"$rec")" "later path change(s) counted, their topologies not kept"
+check "... the changes it counted are more than it kept" \
+  jq -e '.network.discovery.changes_not_recorded > 0' <<<"$rec"
+
 # Modes of what measured shares with everyone else on the host.
 check_eq "the state directory: 0700, root's" "$(stat -c '%a %U' "$STATE_DIR")" "700 root"
 check_eq "the store: 0600, root's" "$(stat -c '%a %U' "$STORE")" "600 root"
