@@ -19,6 +19,7 @@ static const struct command {
     {"discover", cmd_discover, "print the network path of a running container"},
     {"report", cmd_report, "statistics, comparisons and figures from the stores"},
     {"gc", cmd_gc, "record and remove state that no delete will come for"},
+    {"top", cmd_top, "the running measured containers, live: path, rates, connections"},
     {"reflector", cmd_reflector, "serve as the peer of measured-probe (TCP and UDP)"},
 };
 

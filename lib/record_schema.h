@@ -5,7 +5,7 @@
 #ifndef MEASURED_RECORD_SCHEMA_H
 #define MEASURED_RECORD_SCHEMA_H
 
-#define RECORD_SCHEMA 1
+#define RECORD_SCHEMA 2 /* 2: "flows", the workload's own connections */
 #define RECORD_SCHEMA_OLDEST 1
 
 #endif

@@ -158,6 +158,22 @@ static int64_t sample_interval_ms(const struct call_ctx *c, const json *config, 
   return v;
 }
 
+/* Whether to measure the workload's connections: the table's "flows" (on by default), and the
+ * container's MEASURED_FLOWS=0 or 1, which wins. */
+static bool flows_wanted(const struct call_ctx *c, const json *config, char **why)
+{
+  const char *env = config ? spec_env(config, "MEASURED_FLOWS") : NULL;
+  if (env && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0)) {
+    if (env[0] == '0')
+      *why = xstrdup("off: MEASURED_FLOWS=0 in the container");
+    return env[0] == '1';
+  }
+  if (runtime_entry_flows(c->table, c->entry))
+    return true;
+  *why = xasprintf("off: \"flows\": false in the runtime table for %s", c->entry->name);
+  return false;
+}
+
 static json *create_event(const struct call_ctx *c, const json *config, const char *version,
                           json *missed)
 {
@@ -276,11 +292,14 @@ int create_after(const struct call_ctx *c)
   if (version == NULL)
     start_version_query(c, scope.topfd, dirfd);
   cleanup_free char *netns_why = NULL;
+  cleanup_free char *flows_why = NULL;
   struct monitor_config mc = {.dirfd = dirfd,
+                              .flows = flows_wanted(c, config, &flows_why),
                               .init_pid = pid,
                               .netns_fd = open_container_netns(config, pid, &netns_why),
                               .interval_us = interval_ms * 1000LL};
   mc.netns_why = netns_why;
+  mc.flows_why = flows_why;
   int started = monitor_start(&mc, &err);
   if (mc.netns_fd >= 0)
     close(mc.netns_fd); /* the monitor has its own */

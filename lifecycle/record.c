@@ -1,9 +1,11 @@
 #include "record.h"
 #include "cleanup.h"
 #include "clock.h"
+#include "flows.h"
 #include "state.h"
 #include "xalloc.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 void record_inputs_clear(struct record_inputs *in)
@@ -237,6 +239,58 @@ static json *network_section(const struct lifecycle_events *le, const json *net,
   return o;
 }
 
+static void flows_missed(json *missed, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void flows_missed(json *missed, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  cleanup_free char *m = xvasprintf(fmt, ap);
+  va_end(ap);
+  cleanup_free char *line = xasprintf("flows: %s", m);
+  add_missed(missed, line);
+}
+
+/* The workload's connections as the monitor measured them; what it could not measure (a view
+ * that failed, packets the ring dropped, connections beyond the cap) also goes to `missed`. */
+static json *flows_section(const json *net, json *missed)
+{
+  const json *flows = json_get(net, "flows");
+  if (!json_is(flows, JSON_OBJECT)) {
+    json *o = json_new(JSON_OBJECT);
+    json *views = json_new(JSON_OBJECT);
+    const char *why = net ? "the monitor measured no connections" : "the monitor left no summary";
+    for (int i = 0; i < 2; i++) {
+      json *v = json_new(JSON_OBJECT);
+      json_set(v, "ran", json_new_bool(false));
+      json_set(v, "why", json_new_string(why));
+      json_set(v, "failed", json_new_bool(true));
+      json_set(views, i ? "packet" : "socket", v);
+    }
+    json_set(o, "views", views);
+    return o;
+  }
+  static const char *const names[] = {"socket", "packet"};
+  for (int i = 0; i < 2; i++) {
+    const json *v = json_get_path(flows, (const char *const[]){"views", names[i], NULL});
+    if (json_is(json_get(v, "failed"), JSON_TRUE) && json_string(json_get(v, "why")))
+      flows_missed(missed, "%s", json_string(json_get(v, "why")));
+  }
+  int64_t n;
+  if (json_int64(json_get_path(flows, (const char *const[]){"views", "packet", "dropped", NULL}),
+                 &n) &&
+      n > 0)
+    flows_missed(missed, "%lld packets dropped by the ring before they were read", (long long)n);
+  if (json_int64(json_get_path(flows, (const char *const[]){"connections", "untracked", NULL}),
+                 &n) &&
+      n > 0)
+    flows_missed(missed, "%lld connections beyond the cap of %d followed at once, counted only",
+                 (long long)n, FLOWS_MAX);
+  if (json_is(json_get_path(flows, (const char *const[]){"views", "socket", "closes_lost", NULL}),
+              JSON_TRUE))
+    flows_missed(missed, "some closes were lost to an overrun of the notifications");
+  return json_clone(flows);
+}
+
 static bool container_in_host_netns(const json *create)
 {
   const char *mode =
@@ -335,6 +389,7 @@ json *record_build(const char *id, const struct record_inputs *in, const struct 
   add_unobserved_start(&le, missed);
 
   json_set(rec, "network", network_section(&le, net, container_in_host_netns(le.create), missed));
+  json_set(rec, "flows", flows_section(net, missed));
   json_set(rec, "probe", probe_section(in->probe, events, missed));
   const json *start_missed = json_get(le.start, "missed");
   for (size_t i = 0; json_is(start_missed, JSON_ARRAY) && i < start_missed->n; i++)

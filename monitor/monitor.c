@@ -63,14 +63,16 @@ static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct
 {
   int status = 0;
   bool known = false;
-  enum { P_PID, P_WAKE, P_NL };
-  struct pollfd p[3] = {{.fd = w->pidfd, .events = POLLIN},
-                        {.fd = w->wakefd, .events = POLLIN},
-                        {.fd = w->nl, .events = POLLIN}};
+  enum { P_PID, P_WAKE, P_NL, P_FLOWS };
+  struct pollfd p[P_FLOWS + FLOWVIEW_MAX_POLLFDS] = {{.fd = w->pidfd, .events = POLLIN},
+                                                     {.fd = w->wakefd, .events = POLLIN},
+                                                     {.fd = w->nl, .events = POLLIN}};
+  size_t nflows = sampler_pollfds(s, p + P_FLOWS);
   for (;;) {
-    int r = poll(p, 3, sampler_timeout_ms(s));
+    int r = poll(p, P_FLOWS + nflows, sampler_timeout_ms(s));
     if (r < 0 && errno != EINTR)
       break;
+    sampler_read(s); /* the connections' sockets and packets: cheap when nothing is pending */
     /* POLLERR too: reading clears a pending error, which would otherwise wake every poll. */
     if (r > 0 && (p[P_NL].revents & (POLLIN | POLLERR)) && !known &&
         procexit_poll(w->nl, cfg->init_pid, &status) == 1)
@@ -85,6 +87,9 @@ static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct
       break;
     sampler_tick(s);
   }
+  /* At once: the engine deletes the container's links soon after its exit, and what they
+   * counted since the last sample would be lost with them. */
+  sampler_exited(s);
   /* The kernel wakes pidfd waiters before it sends the connector's exit event: give it a
    * moment (bounded) to arrive. */
   if (w->nl >= 0 && !known && procexit_wait(w->nl, cfg->init_pid, &status, EXIT_EVENT_WAIT_MS) == 1)
@@ -111,10 +116,13 @@ static void monitor_main(void *arg)
   const struct monitor_config *cfg = ((struct monitor_args *)arg)->cfg;
   struct watch *w = ((struct monitor_args *)arg)->w;
   int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  struct sampler s;
+  struct sampler_flows flows = {.on = cfg->flows, .why_off = cfg->flows_why};
+  /* Every socket it reads is made before the monitor confines itself (the packet socket needs
+   * CAP_NET_RAW, the destroy notifications CAP_NET_ADMIN, neither kept). */
+  sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us, &flows);
   cleanup_merr merr *err = NULL;
   int confined = monitor_confine(cfg->dirfd, &err);
-  struct sampler s;
-  sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us);
   if (w->ready >= 0) { /* the counters' baseline is taken: create may return */
     (void)!write(w->ready, "r", 1);
     close(w->ready);

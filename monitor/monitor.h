@@ -14,6 +14,7 @@
 
 #include "merr.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -23,6 +24,8 @@ struct monitor_config {
   int netns_fd;          /* the container's network namespace (taken), -1 when none */
   const char *netns_why; /* why there is none */
   int64_t interval_us;   /* counter sampling interval */
+  bool flows;            /* measure the workload's connections (flows.h) */
+  const char *flows_why; /* why not, when !flows */
 };
 
 /* Starts the monitor; returns once it has taken the counters' baseline (bounded), so that

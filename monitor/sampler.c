@@ -53,6 +53,35 @@ static bool discover(struct sampler *s, const char *phase)
   return true;
 }
 
+/* The container's own links (the hops on its side of each path), where its packets are read. */
+static size_t container_links(const struct sampler *s, int *ifindex, const char **names)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < s->w.topo.npaths; i++) {
+    const struct net_path *p = &s->w.topo.paths[i];
+    for (size_t h = 0; h < p->nhops && n < PKTCAP_MAX_LINKS; h++) {
+      const struct net_hop *hop = &p->hops[h];
+      bool seen = false;
+      for (size_t k = 0; k < n; k++)
+        seen = seen || ifindex[k] == hop->ifindex;
+      if (hop->ns == 0 && strcmp(hop->role, "container") == 0 && !seen) {
+        ifindex[n] = hop->ifindex;
+        names[n++] = hop->name;
+      }
+    }
+  }
+  return n;
+}
+
+/* The packet view reads the container's links of the last discovery. */
+static void follow_links(struct sampler *s)
+{
+  int links[PKTCAP_MAX_LINKS];
+  const char *names[PKTCAP_MAX_LINKS];
+  size_t n = container_links(s, links, names);
+  flowview_set_links(&s->flows, links, names, n);
+}
+
 /* A changed path is discovered again at most every SAMPLER_CHANGE_MIN_MS (a container can
  * change its links far faster than that; the last state is what counts). */
 static void follow_changes(struct sampler *s)
@@ -63,7 +92,8 @@ static void follow_changes(struct sampler *s)
     return;
   s->change_pending = false;
   s->next_change_us = mono_us() + SAMPLER_CHANGE_MIN_MS * 1000LL;
-  discover(s, "change");
+  if (discover(s, "change"))
+    follow_links(s);
 }
 
 static void write_summary(struct sampler *s)
@@ -88,6 +118,7 @@ static void write_summary(struct sampler *s)
     json_set(cost, "max_rss_kb", json_new_int(ru.ru_maxrss));
     json_set(o, "sampler", cost);
   }
+  json_set(o, "flows", flowview_json(&s->flows));
   json_set(o, "missed", json_clone(s->missed));
   state_write_net_summary(s->dirfd, o, NULL);
 }
@@ -105,37 +136,78 @@ static bool sample(struct sampler *s)
   }
   net_series_add(&s->series, &now);
   net_view_clear(&now);
-  if (++s->since_checkpoint >= SAMPLER_CHECKPOINT) {
-    s->since_checkpoint = 0;
+  flowview_dump(&s->flows, false);
+  if (mono_us() >= s->next_checkpoint_us) {
+    s->next_checkpoint_us = mono_us() + SAMPLER_CHECKPOINT_MS * 1000LL;
     write_summary(s);
   }
   return true;
 }
 
+static void open_flows(struct sampler *s, const struct sampler_flows *want)
+{
+  int links[PKTCAP_MAX_LINKS];
+  const char *names[PKTCAP_MAX_LINKS];
+  size_t n = container_links(s, links, names);
+  /* Behind Kata's tc redirects the workload's sockets live in the VM's kernel: there are none of
+   * its own here to read, only its packets. */
+  bool vm = strcmp(s->w.topo.driver, "kata-tcfilter") == 0;
+  struct flowview_options o = {
+      .on = want->on,
+      .why_off = want->why_off,
+      .socket_view = !vm,
+      .socket_why = "socket view: the workload's sockets live in the sandbox's own kernel (a VM "
+                    "behind a tap); the packet view measures its connections",
+      .links = links,
+      .link_names = names,
+      .nlinks = n};
+  flowview_open(&s->flows, s->w.nsfd[0], s->w.homefd, &o);
+}
+
+size_t sampler_pollfds(const struct sampler *s, struct pollfd *p)
+{
+  return flowview_pollfds(&s->flows, p);
+}
+
+void sampler_read(struct sampler *s)
+{
+  flowview_read(&s->flows);
+}
+
+/* No namespace of its own to read: no counters, no connections. */
+static void disable(struct sampler *s, const char *why)
+{
+  s->why_disabled = json_new_text(why);
+  struct flowview_options off = {.why_off = why};
+  flowview_open(&s->flows, -1, -1, &off);
+}
+
 void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const char *why,
-                  int64_t interval_us)
+                  int64_t interval_us, const struct sampler_flows *flows)
 {
   memset(s, 0, sizeof *s);
   s->dirfd = dirfd;
   s->interval_us = interval_us;
   s->missed = json_new(JSON_ARRAY);
   if (ctrfd < 0) {
-    s->why_disabled = json_new_text(why ? why : "no network namespace to watch");
+    disable(s, why ? why : "no network namespace to watch");
     return;
   }
   if (netns_same(ctrfd, hostfd)) {
     close(ctrfd);
-    s->why_disabled = json_new_string("the container shares the host's network namespace: "
-                                      "there are no per-container links to count");
+    disable(s, "the container shares the host's network namespace: there are no per-container "
+               "links to count, and its sockets are the host's");
     return;
   }
   cleanup_merr merr *err = NULL;
   if (net_watch_open(&s->w, ctrfd, hostfd, &err) < 0) {
-    s->why_disabled = json_new_text(merr_msg(err));
+    disable(s, merr_msg(err));
     return;
   }
   s->enabled = true;
-  if (discover(s, "create"))
+  bool found = discover(s, "create");
+  open_flows(s, flows);
+  if (found)
     s->baseline = sample(s);
 }
 
@@ -145,7 +217,8 @@ void sampler_start(struct sampler *s)
     return;
   /* Engines from Docker 28 on may wire the network between create and start: links found now
    * count from now. */
-  discover(s, "start");
+  if (discover(s, "start"))
+    follow_links(s);
   s->sampling = true;
   s->baseline = sample(s) || s->baseline;
   s->next_us = mono_us() + s->interval_us;
@@ -153,10 +226,12 @@ void sampler_start(struct sampler *s)
 
 int sampler_timeout_ms(const struct sampler *s)
 {
+  int flows = flowview_timeout_ms(&s->flows);
   if (!s->sampling)
-    return -1;
+    return flows;
   int64_t left = s->next_us - mono_us();
-  return left <= 0 ? 0 : (int)((left + 999) / 1000);
+  int ms = left <= 0 ? 0 : (int)((left + 999) / 1000);
+  return flows >= 0 && flows < ms ? flows : ms;
 }
 
 void sampler_tick(struct sampler *s)
@@ -201,6 +276,12 @@ static void drain(struct sampler *s)
   }
 }
 
+void sampler_exited(struct sampler *s)
+{
+  if (s->baseline)
+    sample(s);
+}
+
 void sampler_finish(struct sampler *s)
 {
   /* Counted from create, the counters are whole even when the container ended before its
@@ -209,12 +290,14 @@ void sampler_finish(struct sampler *s)
     missed_line(s, "counters: no baseline could be taken at create or start");
   if (s->baseline && sample(s))
     drain(s);
+  flowview_finish(&s->flows);
   note_gone_links(s);
   write_summary(s);
 }
 
 void sampler_close(struct sampler *s)
 {
+  flowview_close(&s->flows);
   if (s->enabled)
     net_watch_close(&s->w);
   json_free(s->why_disabled);

@@ -9,6 +9,7 @@
 #define MEASURED_SAMPLER_H
 
 #include "discover.h"
+#include "flowview.h"
 #include "json.h"
 #include "series.h"
 
@@ -16,7 +17,8 @@
 #include <stdint.h>
 
 enum {
-  SAMPLER_CHECKPOINT = 10,
+  SAMPLER_CHECKPOINT_MS =
+      2000, /* the summary so far is written this often (a live view reads it) */
   /* After the init's exit the kernel still sends what its sockets held: sample every
    * SAMPLER_DRAIN_STEP_MS until the counters stand still for SAMPLER_DRAIN_QUIET samples in a row,
    * at most SAMPLER_DRAIN_MS. */
@@ -40,18 +42,31 @@ struct sampler {
   bool sampling; /* sampling at the interval (from start) */
   int64_t interval_us;
   int64_t next_us;
-  unsigned since_checkpoint;
-  unsigned changes;    /* discoveries after a change */
-  bool change_pending; /* the links changed; rediscovery waits for next_change_us */
+  int64_t next_checkpoint_us;
+  struct flowview flows; /* the workload's own connections */
+  unsigned changes;      /* discoveries after a change */
+  bool change_pending;   /* the links changed; rediscovery waits for next_change_us */
   int64_t next_change_us;
   json *missed; /* array of strings */
 };
 
+/* Whether to measure the workload's connections (flows.h), and why not. */
+struct sampler_flows {
+  bool on;
+  const char *why_off;
+};
+
 /* ctrfd: the container's network namespace (taken), -1 with `why` when there is none to watch;
  * hostfd: the monitor's own (borrowed). Discovers at once (phase "create") and takes the
- * counters' baseline: the container cannot run yet, so everything it ever sends comes after. */
+ * counters' baseline: the container cannot run yet, so everything it ever sends comes after.
+ * Opens the flow view's sockets too: call it before the monitor confines itself. */
 void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const char *why,
-                  int64_t interval_us);
+                  int64_t interval_us, const struct sampler_flows *flows);
+
+/* The descriptors the monitor polls for the flow view, and what to do when they are readable
+ * (see flowview.h). */
+size_t sampler_pollfds(const struct sampler *s, struct pollfd *p);
+void sampler_read(struct sampler *s);
 
 /* The container started: discovers again (phase "start"), takes the first sample. */
 void sampler_start(struct sampler *s);
@@ -66,7 +81,10 @@ int sampler_timeout_ms(const struct sampler *s);
 /* Samples when one is due. */
 void sampler_tick(struct sampler *s);
 
-/* The init exited: samples until what it left in flight has drained (bounded), then the
+/* The init exited: a sample at once, before the engine deletes the links. */
+void sampler_exited(struct sampler *s);
+
+/* The end: samples until what the container left in flight has drained (bounded), then the
  * summary for the record. */
 void sampler_finish(struct sampler *s);
 

@@ -69,6 +69,19 @@ struct nl_sock *netns_route_socket(int nsfd, int homefd, merr **err)
   return sk;
 }
 
+int netns_socket(int nsfd, int homefd, int domain, int type, int protocol, merr **err)
+{
+  if (setns(nsfd, CLONE_NEWNET) < 0)
+    return merr_set(err, errno, "enter network namespace");
+  int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+  int saved = errno;
+  if (setns(homefd, CLONE_NEWNET) < 0)
+    abort(); /* as in netns_route_socket */
+  if (fd < 0)
+    return merr_set(err, saved, "socket");
+  return fd;
+}
+
 struct nl_sock *netns_link_events_socket(int nsfd, int homefd, merr **err)
 {
   if (setns(nsfd, CLONE_NEWNET) < 0) {

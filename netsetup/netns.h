@@ -25,6 +25,10 @@ bool netns_same(int a, int b);
  * single-threaded). */
 struct nl_sock *netns_route_socket(int nsfd, int homefd, merr **err);
 
+/* socket(domain, type | SOCK_CLOEXEC, protocol) made inside namespace nsfd (a socket stays bound
+ * to the namespace it was made in); back in homefd before it returns. -1 with err. */
+int netns_socket(int nsfd, int homefd, int domain, int type, int protocol, merr **err);
+
 /* A non-blocking socket in namespace nsfd subscribed to its link notifications (a link added,
  * removed or changed), as netns_route_socket. */
 struct nl_sock *netns_link_events_socket(int nsfd, int homefd, merr **err);

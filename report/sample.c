@@ -25,6 +25,15 @@ const struct metric_def metric_defs[M_COUNT] = {
     [M_IPERF3] = {"iperf3", "iperf3", "Gbit/s", true},
     [M_SOCKPERF_P50] = {"sockperf_p50", "sockperf p50", "us", false},
     [M_SOCKPERF_P99] = {"sockperf_p99", "sockperf p99", "us", false},
+    [M_CONNECTIONS] = {"connections", "connections", "count", true},
+    [M_CONN_RTT_P50] = {"conn_rtt_p50", "conn RTT p50", "us", false},
+    [M_CONN_RTT_P99] = {"conn_rtt_p99", "conn RTT p99", "us", false},
+    [M_PKT_OUTSIDE_P50] = {"pkt_rtt_outside_p50", "RTT outside", "us", false},
+    [M_PKT_INSIDE_P50] = {"pkt_rtt_inside_p50", "RTT inside", "us", false},
+    [M_HS_INSIDE_P50] = {"handshake_inside_p50", "SYN inside", "us", false},
+    [M_CONN_DURATION_P50] = {"conn_duration_p50", "conn time", "ms", false},
+    [M_GOODPUT_P50] = {"conn_goodput_p50", "goodput p50", "Mbit/s", true},
+    [M_RETRANS_RATE] = {"retransmit_rate", "retransmits", "%", false},
 };
 
 /* Paths (dot-separated, "[]" for array items) to numbers, with their scale to the unit. */
@@ -45,6 +54,15 @@ static const struct {
     {"tool.iperf3_bits_per_s", M_IPERF3, 1e-9},
     {"tool.sockperf_p50_us", M_SOCKPERF_P50, 1},
     {"tool.sockperf_p99_us", M_SOCKPERF_P99, 1},
+    {"flows.connections.total", M_CONNECTIONS, 1},
+    {"flows.rtt_us.p50", M_CONN_RTT_P50, 1},
+    {"flows.rtt_us.p99", M_CONN_RTT_P99, 1},
+    {"flows.packet_rtt_us.outside.p50", M_PKT_OUTSIDE_P50, 1},
+    {"flows.packet_rtt_us.inside.p50", M_PKT_INSIDE_P50, 1},
+    {"flows.handshake_us.inside.p50", M_HS_INSIDE_P50, 1},
+    {"flows.duration_us.p50", M_CONN_DURATION_P50, 1e-3},
+    {"flows.goodput_bps.p50", M_GOODPUT_P50, 1e-6},
+    {"flows.retransmit_rate", M_RETRANS_RATE, 100},
 };
 
 /* Every call's wrapper time adds up into M_WRAPPER. */
@@ -78,7 +96,14 @@ static const struct {
               W("probe.result.ready_us"),
               W(LINK ".role"),
               W(LINK ".delta.tx_bytes"),
-              W(LINK ".delta.rx_bytes")};
+              W(LINK ".delta.rx_bytes"),
+              W("flows.connections.total"),
+              W("flows.rtt_us"),
+              W("flows.packet_rtt_us"),
+              W("flows.handshake_us.inside"),
+              W("flows.duration_us"),
+              W("flows.goodput_bps"),
+              W("flows.retransmit_rate")};
 #undef W
 enum { WANTED_COUNT = sizeof wanted / sizeof wanted[0] };
 typedef uint32_t wanted_set; /* bit i: wanted[i] */

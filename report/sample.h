@@ -24,6 +24,16 @@ enum metric {
   M_IPERF3,
   M_SOCKPERF_P50,
   M_SOCKPERF_P99,
+  /* the workload's own connections (record schema 2) */
+  M_CONNECTIONS,
+  M_CONN_RTT_P50,
+  M_CONN_RTT_P99,
+  M_PKT_OUTSIDE_P50,
+  M_PKT_INSIDE_P50,
+  M_HS_INSIDE_P50,
+  M_CONN_DURATION_P50,
+  M_GOODPUT_P50,
+  M_RETRANS_RATE,
   M_COUNT
 };
 

@@ -73,14 +73,18 @@ void runtime_table_free(struct runtime_table *t)
 
 static struct runtime_entry *entry_slot(struct runtime_table *t, const char *name)
 {
-  for (size_t i = 0; i < t->n; i++)
+  struct runtime_entry *e = NULL;
+  for (size_t i = 0; i < t->n && e == NULL; i++)
     if (strcmp(t->entries[i].name, name) == 0) {
       entry_clear(&t->entries[i]);
-      return &t->entries[i];
+      e = &t->entries[i];
     }
-  t->entries = xreallocarray(t->entries, t->n + 1, sizeof *t->entries);
-  struct runtime_entry *e = &t->entries[t->n++];
+  if (e == NULL) {
+    t->entries = xreallocarray(t->entries, t->n + 1, sizeof *t->entries);
+    e = &t->entries[t->n++];
+  }
   memset(e, 0, sizeof *e);
+  e->flows = -1; /* the table's */
   return e;
 }
 
@@ -93,6 +97,7 @@ static struct runtime_table *table_with_builtins(const char *source)
   t->sample_interval_ms = MEASURED_DEFAULT_SAMPLE_INTERVAL_MS;
   t->store_max_bytes = MEASURED_DEFAULT_STORE_MAX_BYTES;
   t->store_keep = MEASURED_DEFAULT_STORE_KEEP;
+  t->flows = 1;
   for (size_t i = 0; i < sizeof builtin_runtimes / sizeof builtin_runtimes[0]; i++) {
     struct runtime_entry *e = entry_slot(t, builtin_runtimes[i].name);
     e->name = xstrdup(builtin_runtimes[i].name);
@@ -138,6 +143,15 @@ static int want_int_range(const json *v, const char *what, const char *key, int6
     return merr_set(err, 0, "%s: \"%s\" must be an integer from %lld to %lld%s", what, key,
                     (long long)lo, (long long)hi, zero_ok ? ", or 0" : "");
   *out = n;
+  return 0;
+}
+
+/* true or false; stored as 1 or 0 (-1 in an entry means: the table's). */
+static int want_bool(const json *v, const char *what, const char *key, int *out, merr **err)
+{
+  if (!json_is(v, JSON_TRUE) && !json_is(v, JSON_FALSE))
+    return merr_set(err, 0, "%s: \"%s\" must be true or false", what, key);
+  *out = json_is(v, JSON_TRUE);
   return 0;
 }
 
@@ -252,6 +266,9 @@ static int parse_entry(const char *name, const json *v, const char *what, struct
     } else if (strcmp(key, "probe") == 0) {
       if (parse_probe(val, what, &e->probe, err) < 0)
         return -1;
+    } else if (strcmp(key, "flows") == 0) {
+      if (want_bool(val, what, "flows", &e->flows, err) < 0)
+        return -1;
     } else {
       return merr_set(err, 0, "%s: runtimes.%s: unknown key \"%s\"", what, name, key);
     }
@@ -294,6 +311,8 @@ int runtime_table_parse(const char *buf, size_t len, const char *what, struct ru
       ret = want_interval(doc->items[i], what, &t->sample_interval_ms, err);
     else if (strcmp(key, "probe_binary") == 0)
       ret = want_abs_path(doc->items[i], what, "probe_binary", &t->probe_binary, err);
+    else if (strcmp(key, "flows") == 0)
+      ret = want_bool(doc->items[i], what, key, &t->flows, err);
     else if (strcmp(key, "store_max_bytes") == 0)
       ret = want_int_range(doc->items[i], what, key, 1 << 20, INT64_MAX / 2, true,
                            &t->store_max_bytes, err);
@@ -340,6 +359,11 @@ const struct runtime_entry *runtime_table_find(const struct runtime_table *t, co
 const char *runtime_entry_store(const struct runtime_table *t, const struct runtime_entry *e)
 {
   return e->store ? e->store : t->store;
+}
+
+bool runtime_entry_flows(const struct runtime_table *t, const struct runtime_entry *e)
+{
+  return e->flows >= 0 ? e->flows == 1 : t->flows == 1;
 }
 
 int runtime_entry_sample_interval_ms(const struct runtime_table *t, const struct runtime_entry *e)

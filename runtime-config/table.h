@@ -10,6 +10,8 @@
  *     "sample_interval_ms": 1000,                      optional, also per runtime
  *     "store_max_bytes": 268435456,                    optional: rotate past it (0: never)
  *     "store_keep": 4,                                 optional: rotated files kept
+ *     "flows": true,                                   optional, also per runtime: measure the
+ *                                                      workload's own connections
  *     "probe_binary": "/usr/local/libexec/measured/measured-probe",   optional
  *     "runtimes": {
  *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"},
@@ -60,6 +62,7 @@ struct runtime_entry {
   char *store;            /* NULL: the table's store */
   int sample_interval_ms; /* 0: the table's */
   struct probe_settings probe;
+  int flows; /* measure the workload's connections: 1, 0, or -1 for the table's */
   bool builtin;
 };
 
@@ -70,6 +73,7 @@ struct runtime_table {
   int sample_interval_ms;  /* network counter sampling interval */
   int64_t store_max_bytes; /* a store is rotated past this size; 0: never */
   int store_keep;          /* rotated files kept (store.1 ... store.N) */
+  int flows;               /* 1: measure the workload's connections (the default), 0: not */
   char *probe_binary;      /* NULL: next to the wrapper, ../libexec/measured/measured-probe */
   struct runtime_entry *entries;
   size_t n;
@@ -88,6 +92,7 @@ void runtime_table_free(struct runtime_table *t);
 const struct runtime_entry *runtime_table_find(const struct runtime_table *t, const char *name);
 const char *runtime_entry_store(const struct runtime_table *t, const struct runtime_entry *e);
 int runtime_entry_sample_interval_ms(const struct runtime_table *t, const struct runtime_entry *e);
+bool runtime_entry_flows(const struct runtime_table *t, const struct runtime_entry *e);
 
 /* A runtime name is 1-64 of [a-z0-9._-], starting with a letter or digit, and not "wrapper"
  * (the name of the binary behind the links). */

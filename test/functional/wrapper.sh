@@ -116,7 +116,7 @@ FAKE_EXIT=1 "${W[@]}" delete --force life1
 check_eq "a second delete (Docker deletes twice) fails as the runtime does" "$?" 1
 check_eq "exactly one record for the lifecycle" "$(record_of life1 | wc -l)" 1
 rec=$(record_of life1)
-check_eq "record: schema first" "$(echo "$rec" | cut -c1-11)" '{"schema":1'
+check_eq "record: schema first" "$(echo "$rec" | cut -c1-11)" '{"schema":2'
 check_eq "record: runtime name" "$(echo "$rec" | field .runtime.name)" fake
 check_eq "record: args" "$(echo "$rec" | field .container.args)" '["sh","-c","exit 3"]'
 check_eq "record: netns mode" "$(echo "$rec" | field .container.netns.mode)" new

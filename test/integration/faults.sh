@@ -156,9 +156,10 @@ check_eq "killed during start: Docker reports what it reports for plain runc" "$
 check_eq "... the real runtime died with the wrapper" "$(cat "$work/faults-sm.runtime")" gone
 remove_killed_pair faults-sp faults-sm
 check_recorded_by_delete_or_gc "$id"
-check_contains "... which names the start it did not see" "$(record_missed "$id")" \
-  "start: not observed (the container ran"
-check_eq "... and the exit status the container had" "$(records_of "$id" | jq -c .exit.status)" 3
+# The real runtime died with the wrapper, as runc killed there dies: the container never ran,
+# and the engine killed what runc had created.
+check_eq "... and the exit status the container had, as Docker reported it" \
+  "rc=$(records_of "$id" | jq -c .exit.status)" "${ours%% *}"
 check "... no state and no process behind" gone_without_trace "$id"
 
 # --- the monitor killed between the runtime's create and start ------------------------------
@@ -183,8 +184,8 @@ check "... no state and no process behind" gone_without_trace "$id"
 
 # --- the sampler (the monitor) killed while the container runs -------------------------------
 id=$(docker run -d "${R[@]}" --runtime=measured-runc "$IMAGE" sh -c 'sleep 2; exit 5')
+sleep 0.5 # the calls' own short-lived children are gone: what holds the state now is the monitor
 for _ in $(seq 50); do monitor=$(holders_of "$id"); [ -n "$monitor" ] && break; sleep 0.1; done
-sleep 0.5
 kill -9 $monitor 2>/dev/null
 check_eq "sampler killed: docker wait gives the container's status" "$(timeout 30 docker wait "$id")" 5
 docker rm "$id" >/dev/null

@@ -45,7 +45,7 @@ full_id() { docker inspect -f '{{.Id}}' "$1"; }
 cleanup_containers() { docker ps -aq --filter "label=measured-test=$1" | xargs -r docker rm -f >/dev/null 2>&1; }
 
 # Every record line must be a complete JSON object with the fields a report relies on.
-RECORD_COMPLETE='select(.schema == 1 and (.id|type) == "string" and .outcome == "completed"
+RECORD_COMPLETE='select(.schema == 2 and (.id|type) == "string" and .outcome == "completed"
                 and (.calls.create.us|type) == "number" and (.calls.delete.us|type) == "number"
                 and (.runtime.path|type) == "string")'
 record_complete() { jq -e "$RECORD_COMPLETE" >/dev/null; }

@@ -44,7 +44,14 @@ static const char *net_text =
     "\"delta\":{\"rx_bytes\":2000000,\"tx_bytes\":52428800}},"
     "{\"ns\":\"host\",\"name\":\"veth1\",\"role\":\"peer\",\"ifindex\":3,"
     "\"delta\":{\"rx_bytes\":52428800,\"tx_bytes\":2000000}}],\"actions\":[],"
-    "\"consistent\":true,\"veth_pairs\":[]},\"sampler\":{\"cpu_us\":5},\"missed\":[]}";
+    "\"consistent\":true,\"veth_pairs\":[]},\"sampler\":{\"cpu_us\":5},\"missed\":[],"
+    "\"flows\":{\"views\":{\"socket\":{\"ran\":true},\"packet\":{\"ran\":true}},"
+    "\"connections\":{\"total\":12544,\"accepted\":12544,\"opened\":0,\"direction_unknown\":0,"
+    "\"failed\":0,\"open_at_end\":0,\"untracked\":0},\"retransmit_rate\":0.0125,"
+    "\"rtt_us\":{\"n\":12544,\"p50\":41.5,\"p99\":250},\"packet_rtt_us\":{\"outside\":{\"n\":9,"
+    "\"p50\":30},\"inside\":{\"n\":9,\"p50\":12}},\"handshake_us\":{\"inside\":{\"n\":3,"
+    "\"p50\":9.5}},\"duration_us\":{\"n\":3,\"p50\":4200},\"goodput_bps\":{\"n\":3,"
+    "\"p50\":2500000}}}";
 
 static const char *probe_text =
     "{\"mode\":\"prelude\",\"tests\":\"latency,bandwidth\",\"peer\":\"10.0.0.1:7447\","

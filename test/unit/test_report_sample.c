@@ -104,7 +104,7 @@ static void refused_lines(void **state)
   const char *bad[] = {
       "",
       "[]",
-      "{\"schema\":2,\"outcome\":\"completed\"}",
+      "{\"schema\":99,\"outcome\":\"completed\"}",
       "{\"outcome\":\"completed\"}",
       "{\"schema\":1,\"outcome\":\"completed\"",        /* cut short */
       "{\"schema\":1} {\"schema\":1}",                  /* two objects */

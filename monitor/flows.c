@@ -1,0 +1,877 @@
+#include "flows.h"
+#include "histogram.h"
+#include "xalloc.h"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { HASH_SLOTS = FLOWS_MAX * 2, PENDING_TS = 4 };
+enum direction { DIR_UNKNOWN, DIR_ACCEPTED, DIR_OPENED };
+
+static const char *const direction_names[] = {"unknown", "accepted", "opened"};
+
+/* A connection as the container sees it: local is its side. */
+struct flow_key {
+  uint8_t family;
+  uint16_t lport, rport;
+  uint8_t local[16], remote[16];
+};
+
+/* Timestamps sent one way, waiting for the other way to echo them. */
+struct pending_ts {
+  uint32_t val[PENDING_TS];
+  int64_t ns[PENDING_TS];
+  uint8_t next;
+};
+
+struct flow {
+  struct flow_key key;
+  bool used;
+  uint8_t direction;
+  uint8_t syn_out,
+      syn_in; /* SYNs seen each way (a retransmitted SYN spoils the handshake's time) */
+  bool established, fin_out, fin_in, rst, by_socket, by_packet, socket_gone, half_open_failed;
+  uint8_t socket_state; /* the last TCP state the socket view saw */
+  int64_t first_ns, last_ns, closed_ns;
+  int64_t syn_ns, synack_ns;
+  int32_t hs_outside_us, hs_inside_us; /* -1: not measured */
+  /* socket view */
+  uint32_t rtt_us, rttvar_us, min_rtt_us, total_retrans, segs_out, segs_in;
+  uint64_t bytes_acked, bytes_received, delivery_rate;
+  /* packet view */
+  uint64_t bytes_out, bytes_in;
+  uint32_t pkts_out, pkts_in, retrans_out;
+  uint32_t high_seq_out;
+  bool have_seq_out;
+  uint32_t last_tsval_out, last_tsval_in;
+  struct pending_ts pend_out, pend_in;
+  struct p2_median rtt_out, rtt_in;
+  uint32_t rtt_out_n, rtt_in_n;
+};
+
+/* What is kept of a folded connection for the record's top list. */
+struct flow_summary {
+  struct flow_key key;
+  uint8_t direction;
+  bool by_socket, by_packet, failed, open_at_end;
+  int64_t first_ns, duration_us;
+  uint64_t bytes_sent, bytes_received;
+  uint32_t segs_out, segs_in, retransmits;
+  uint32_t rtt_us, rttvar_us, min_rtt_us;
+  uint64_t delivery_rate;
+  float pkt_rtt_outside_us, pkt_rtt_inside_us;
+  uint32_t pkt_rtt_outside_n, pkt_rtt_inside_n;
+  int32_t hs_outside_us, hs_inside_us;
+};
+
+struct peer {
+  uint8_t family, direction;
+  uint8_t addr[16];
+  uint16_t port; /* the remote port (opened) or the local port (accepted) */
+  uint64_t connections, bytes_sent, bytes_received, retransmits, failed;
+  double rtt_sum_us;
+  uint64_t rtt_n;
+};
+
+struct flows {
+  struct flow *flow; /* FLOWS_MAX of them */
+  uint32_t *slot;    /* hash index: flow index + 1, 0 when empty */
+  uint32_t *free;    /* stack of free flow indexes */
+  size_t nfree, live;
+  /* listening ports: the current set and the one a dump is building */
+  uint16_t listen[FLOWS_MAX_LISTEN], listen_next[FLOWS_MAX_LISTEN];
+  size_t nlisten, nlisten_next;
+  bool listen_overflow, wants_listeners;
+  bool nlisten_known; /* the listening ports were read at least once */
+  /* aggregates */
+  uint64_t folded, accepted, opened, unknown, failed, open_at_end, untracked;
+  uint64_t bytes_sent, bytes_received, retransmits, segments_out;
+  struct histogram rtt, min_rtt, pkt_outside, pkt_inside, hs_outside, hs_inside, duration, goodput;
+  struct peer *peers; /* FLOWS_MAX_PEERS */
+  size_t npeers;
+  uint64_t other_peers_connections;
+  struct flow_summary top[FLOWS_TOP]; /* a min-heap on bytes */
+  size_t ntop;
+};
+
+/* ---- keys ---- */
+
+/* ::ffff:a.b.c.d from an IPv6 socket is the IPv4 a.b.c.d the packets carry. */
+static void normalize(struct flow_key *k)
+{
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (k->family == AF_INET6 && memcmp(k->local, mapped, 12) == 0 &&
+      memcmp(k->remote, mapped, 12) == 0) {
+    k->family = AF_INET;
+    memmove(k->local, k->local + 12, 4);
+    memmove(k->remote, k->remote + 12, 4);
+  }
+  if (k->family == AF_INET) {
+    memset(k->local + 4, 0, 12);
+    memset(k->remote + 4, 0, 12);
+  }
+}
+
+static uint32_t key_hash(const struct flow_key *k)
+{
+  uint64_t h = 14695981039346656037ULL; /* FNV-1a over the fields */
+  const uint8_t *parts[] = {k->local, k->remote};
+  for (size_t p = 0; p < 2; p++)
+    for (size_t i = 0; i < 16; i++)
+      h = (h ^ parts[p][i]) * 1099511628211ULL;
+  h = (h ^ k->lport) * 1099511628211ULL;
+  h = (h ^ k->rport) * 1099511628211ULL;
+  h = (h ^ k->family) * 1099511628211ULL;
+  return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+  return a->family == b->family && a->lport == b->lport && a->rport == b->rport &&
+         memcmp(a->local, b->local, 16) == 0 && memcmp(a->remote, b->remote, 16) == 0;
+}
+
+static struct flow_key socket_key(const struct tcp_sock *s)
+{
+  struct flow_key k = {.family = s->family, .lport = s->sport, .rport = s->dport};
+  memcpy(k.local, s->src, 16);
+  memcpy(k.remote, s->dst, 16);
+  normalize(&k);
+  return k;
+}
+
+static struct flow_key packet_key(const struct tcp_pkt *p)
+{
+  struct flow_key k = {.family = p->family};
+  if (p->outgoing) {
+    k.lport = p->sport;
+    k.rport = p->dport;
+    memcpy(k.local, p->src, 16);
+    memcpy(k.remote, p->dst, 16);
+  } else {
+    k.lport = p->dport;
+    k.rport = p->sport;
+    memcpy(k.local, p->dst, 16);
+    memcpy(k.remote, p->src, 16);
+  }
+  normalize(&k);
+  return k;
+}
+
+/* ---- the table ---- */
+
+struct flows *flows_new(void)
+{
+  struct flows *f = xzalloc(sizeof *f);
+  /* Zeroed pages cost nothing until used: memory follows the connections really followed. */
+  f->flow = xzalloc(FLOWS_MAX * sizeof *f->flow);
+  f->slot = xzalloc(HASH_SLOTS * sizeof *f->slot);
+  f->free = xzalloc(FLOWS_MAX * sizeof *f->free);
+  f->peers = xzalloc(FLOWS_MAX_PEERS * sizeof *f->peers);
+  for (size_t i = 0; i < FLOWS_MAX; i++)
+    f->free[i] = (uint32_t)(FLOWS_MAX - 1 - i);
+  f->nfree = FLOWS_MAX;
+  return f;
+}
+
+void flows_free(struct flows *f)
+{
+  if (f == NULL)
+    return;
+  free(f->flow);
+  free(f->slot);
+  free(f->free);
+  free(f->peers);
+  free(f);
+}
+
+static struct flow *lookup(struct flows *f, const struct flow_key *k)
+{
+  for (uint32_t i = key_hash(k) % HASH_SLOTS;; i = (i + 1) % HASH_SLOTS) {
+    if (f->slot[i] == 0)
+      return NULL;
+    struct flow *fl = &f->flow[f->slot[i] - 1];
+    if (key_eq(&fl->key, k))
+      return fl;
+  }
+}
+
+/* A new connection, or NULL when FLOWS_MAX are followed already. */
+static struct flow *insert(struct flows *f, const struct flow_key *k, int64_t now_ns)
+{
+  if (f->nfree == 0)
+    return NULL;
+  uint32_t idx = f->free[--f->nfree];
+  struct flow *fl = &f->flow[idx];
+  memset(fl, 0, sizeof *fl);
+  fl->key = *k;
+  fl->used = true;
+  fl->first_ns = fl->last_ns = now_ns;
+  fl->hs_outside_us = fl->hs_inside_us = -1;
+  uint32_t i = key_hash(k) % HASH_SLOTS;
+  while (f->slot[i])
+    i = (i + 1) % HASH_SLOTS;
+  f->slot[i] = idx + 1;
+  f->live++;
+  return fl;
+}
+
+/* Removes from the index with a backward shift (linear probing keeps no tombstones). */
+static void unindex(struct flows *f, struct flow *fl)
+{
+  uint32_t idx = (uint32_t)(fl - f->flow);
+  uint32_t i = key_hash(&fl->key) % HASH_SLOTS;
+  while (f->slot[i] != idx + 1)
+    i = (i + 1) % HASH_SLOTS;
+  for (uint32_t j = (i + 1) % HASH_SLOTS; f->slot[j]; j = (j + 1) % HASH_SLOTS) {
+    uint32_t home = key_hash(&f->flow[f->slot[j] - 1].key) % HASH_SLOTS;
+    /* Move j back to i when i lies on j's probe path (from home to j, cyclically). */
+    bool on_path = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+    if (on_path) {
+      f->slot[i] = f->slot[j];
+      i = j;
+    }
+  }
+  f->slot[i] = 0;
+  fl->used = false;
+  f->free[f->nfree++] = idx;
+  f->live--;
+}
+
+/* ---- folding ---- */
+
+static int64_t flow_end(const struct flow *fl)
+{
+  return fl->closed_ns ? fl->closed_ns : fl->last_ns;
+}
+
+static bool flow_failed(const struct flow *fl)
+{
+  if (fl->half_open_failed)
+    return true;
+  bool handshake_only = !fl->established && (fl->syn_out || fl->syn_in);
+  bool socket_never_up = fl->by_socket && !fl->established &&
+                         (fl->socket_state == TCP_SYN_SENT || fl->socket_state == TCP_SYN_RECV);
+  return (handshake_only && (fl->rst || fl->closed_ns)) || socket_never_up;
+}
+
+static void summarize(const struct flow *fl, struct flow_summary *s)
+{
+  memset(s, 0, sizeof *s);
+  s->key = fl->key;
+  s->direction = fl->direction;
+  s->by_socket = fl->by_socket;
+  s->by_packet = fl->by_packet;
+  s->failed = flow_failed(fl);
+  s->first_ns = fl->syn_ns ? fl->syn_ns : fl->first_ns;
+  int64_t end = flow_end(fl);
+  s->duration_us = end > s->first_ns ? (end - s->first_ns) / 1000 : 0;
+  /* The socket view counts what the kernel delivered; without it, the packets' payload. */
+  s->bytes_sent = fl->by_socket && fl->bytes_acked ? fl->bytes_acked : fl->bytes_out;
+  s->bytes_received = fl->by_socket && fl->bytes_received ? fl->bytes_received : fl->bytes_in;
+  s->segs_out = fl->by_socket ? fl->segs_out : fl->pkts_out;
+  s->segs_in = fl->by_socket ? fl->segs_in : fl->pkts_in;
+  s->retransmits = fl->by_socket ? fl->total_retrans : fl->retrans_out;
+  s->rtt_us = fl->rtt_us;
+  s->rttvar_us = fl->rttvar_us;
+  s->min_rtt_us = fl->min_rtt_us;
+  s->delivery_rate = fl->delivery_rate;
+  s->pkt_rtt_outside_us = p2_value(&fl->rtt_out);
+  s->pkt_rtt_inside_us = p2_value(&fl->rtt_in);
+  s->pkt_rtt_outside_n = fl->rtt_out_n;
+  s->pkt_rtt_inside_n = fl->rtt_in_n;
+  s->hs_outside_us = fl->hs_outside_us;
+  s->hs_inside_us = fl->hs_inside_us;
+}
+
+static uint64_t summary_bytes(const struct flow_summary *s)
+{
+  return s->bytes_sent + s->bytes_received;
+}
+
+/* The FLOWS_TOP connections with the most bytes: a min-heap, its least at [0]. */
+static void heap_down(struct flow_summary *h, size_t n, size_t i)
+{
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < n && summary_bytes(&h[l]) < summary_bytes(&h[m]))
+      m = l;
+    if (r < n && summary_bytes(&h[r]) < summary_bytes(&h[m]))
+      m = r;
+    if (m == i)
+      return;
+    struct flow_summary t = h[i];
+    h[i] = h[m];
+    h[m] = t;
+    i = m;
+  }
+}
+
+static void keep_top(struct flows *f, const struct flow_summary *s)
+{
+  if (f->ntop < FLOWS_TOP) {
+    size_t i = f->ntop++;
+    f->top[i] = *s;
+    while (i > 0 && summary_bytes(&f->top[(i - 1) / 2]) > summary_bytes(&f->top[i])) {
+      struct flow_summary t = f->top[i];
+      f->top[i] = f->top[(i - 1) / 2];
+      f->top[(i - 1) / 2] = t;
+      i = (i - 1) / 2;
+    }
+  } else if (summary_bytes(s) > summary_bytes(&f->top[0])) {
+    f->top[0] = *s;
+    heap_down(f->top, f->ntop, 0);
+  }
+}
+
+/* Who the container talks to: the remote address and port of the connections it opens, the
+ * remote address and its own port of those it accepts. */
+static void add_to_peer(struct flows *f, const struct flow_summary *s)
+{
+  uint16_t port = s->direction == DIR_ACCEPTED ? s->key.lport : s->key.rport;
+  struct peer *p = NULL;
+  for (size_t i = 0; i < f->npeers && p == NULL; i++)
+    if (f->peers[i].family == s->key.family && f->peers[i].port == port &&
+        f->peers[i].direction == s->direction && memcmp(f->peers[i].addr, s->key.remote, 16) == 0)
+      p = &f->peers[i];
+  if (p == NULL && f->npeers == FLOWS_MAX_PEERS) {
+    f->other_peers_connections++;
+    return;
+  }
+  if (p == NULL) {
+    p = &f->peers[f->npeers++];
+    p->family = s->key.family;
+    p->direction = s->direction;
+    p->port = port;
+    memcpy(p->addr, s->key.remote, 16);
+  }
+  p->connections++;
+  p->failed += s->failed;
+  p->bytes_sent += s->bytes_sent;
+  p->bytes_received += s->bytes_received;
+  p->retransmits += s->retransmits;
+  if (s->rtt_us || s->pkt_rtt_outside_n) {
+    p->rtt_sum_us += s->rtt_us ? s->rtt_us : s->pkt_rtt_outside_us;
+    p->rtt_n++;
+  }
+}
+
+static void decide_direction(const struct flows *f, struct flow *fl);
+
+static void fold(struct flows *f, struct flow *fl, bool open_at_end)
+{
+  decide_direction(f, fl);
+  struct flow_summary s;
+  summarize(fl, &s);
+  s.open_at_end = open_at_end;
+  f->folded++;
+  f->accepted += s.direction == DIR_ACCEPTED;
+  f->opened += s.direction == DIR_OPENED;
+  f->unknown += s.direction == DIR_UNKNOWN;
+  f->failed += s.failed;
+  f->open_at_end += open_at_end;
+  f->bytes_sent += s.bytes_sent;
+  f->bytes_received += s.bytes_received;
+  f->retransmits += s.retransmits;
+  f->segments_out += s.segs_out;
+  if (!s.failed) {
+    if (s.rtt_us)
+      hist_add(&f->rtt, s.rtt_us);
+    if (s.min_rtt_us)
+      hist_add(&f->min_rtt, s.min_rtt_us);
+    hist_add(&f->duration, (double)s.duration_us);
+    uint64_t bytes = s.bytes_sent > s.bytes_received ? s.bytes_sent : s.bytes_received;
+    if (bytes && s.duration_us > 0)
+      hist_add(&f->goodput, (double)bytes * 8e6 / (double)s.duration_us);
+  }
+  if (s.hs_outside_us >= 0)
+    hist_add(&f->hs_outside, s.hs_outside_us);
+  if (s.hs_inside_us >= 0)
+    hist_add(&f->hs_inside, s.hs_inside_us);
+  add_to_peer(f, &s);
+  keep_top(f, &s);
+  unindex(f, fl);
+}
+
+/* ---- the socket view ---- */
+
+static bool listening(const struct flows *f, uint16_t port)
+{
+  for (size_t i = 0; i < f->nlisten; i++)
+    if (f->listen[i] == port)
+      return true;
+  return false;
+}
+
+static void take_info(struct flow *fl, const struct tcp_sock *s, int64_t now_ns)
+{
+  fl->by_socket = true;
+  fl->last_ns = now_ns;
+  fl->socket_state = s->state;
+  if (s->state == TCP_ESTABLISHED || s->state == TCP_FIN_WAIT1 || s->state == TCP_FIN_WAIT2 ||
+      s->state == TCP_CLOSE_WAIT || s->state == TCP_LAST_ACK || s->state == TCP_CLOSING ||
+      s->state == TCP_TIME_WAIT)
+    fl->established = true;
+  if (!s->has_info)
+    return;
+  fl->rtt_us = s->rtt_us;
+  fl->rttvar_us = s->rttvar_us;
+  fl->min_rtt_us = s->min_rtt_us;
+  fl->total_retrans = s->total_retrans;
+  fl->segs_out = s->segs_out;
+  fl->segs_in = s->segs_in;
+  fl->bytes_acked = s->bytes_acked;
+  fl->bytes_received = s->bytes_received;
+  fl->delivery_rate = s->delivery_rate;
+}
+
+/* A connection to a port the container listens on was accepted; another one the socket view
+ * saw, it opened (unless there were too many listeners to know). */
+static void decide_direction(const struct flows *f, struct flow *fl)
+{
+  if (fl->direction != DIR_UNKNOWN)
+    return;
+  if (listening(f, fl->key.lport))
+    fl->direction = DIR_ACCEPTED;
+  else if (fl->by_socket && f->nlisten_known && !f->listen_overflow)
+    fl->direction = DIR_OPENED;
+}
+
+void flows_dump_begin(struct flows *f)
+{
+  f->nlisten_next = 0;
+  f->listen_overflow = false;
+}
+
+void flows_socket(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
+{
+  if (s->state == TCP_LISTEN) {
+    if (f->nlisten_next < FLOWS_MAX_LISTEN)
+      f->listen_next[f->nlisten_next++] = s->sport;
+    else
+      f->listen_overflow = true;
+    return;
+  }
+  struct flow_key k = socket_key(s);
+  struct flow *fl = lookup(f, &k);
+  if (fl == NULL && (fl = insert(f, &k, now_ns)) == NULL)
+    return; /* beyond the cap: counted when it ends */
+  take_info(fl, s, now_ns);
+  if (fl->direction == DIR_UNKNOWN && s->state == TCP_SYN_SENT)
+    fl->direction = DIR_OPENED;
+}
+
+void flows_dump_end(struct flows *f, int64_t now_ns)
+{
+  (void)now_ns;
+  memcpy(f->listen, f->listen_next, f->nlisten_next * sizeof *f->listen);
+  f->nlisten = f->nlisten_next;
+  f->nlisten_known = true;
+  for (size_t i = 0; i < FLOWS_MAX && f->live; i++)
+    if (f->flow[i].used)
+      decide_direction(f, &f->flow[i]);
+}
+
+void flows_listeners_begin(struct flows *f)
+{
+  flows_dump_begin(f);
+}
+
+void flows_listeners_done(struct flows *f)
+{
+  memcpy(f->listen, f->listen_next, f->nlisten_next * sizeof *f->listen);
+  f->nlisten = f->nlisten_next;
+  f->nlisten_known = true;
+  f->wants_listeners = false;
+}
+
+bool flows_wants_listeners(const struct flows *f)
+{
+  return f->wants_listeners;
+}
+
+void flows_destroyed(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
+{
+  if (s->state == TCP_LISTEN)
+    return;
+  struct flow_key k = socket_key(s);
+  struct flow *fl = lookup(f, &k);
+  if (fl == NULL && (fl = insert(f, &k, now_ns)) == NULL) {
+    f->untracked++;
+    return;
+  }
+  take_info(fl, s, now_ns);
+  fl->socket_gone = true;
+  if (!fl->closed_ns)
+    fl->closed_ns = now_ns;
+  decide_direction(f, fl);
+  if (fl->direction == DIR_UNKNOWN)
+    f->wants_listeners = true; /* a connection shorter than a dump: the listeners tell */
+}
+
+/* ---- the packet view ---- */
+
+static void pending_add(struct pending_ts *p, uint32_t val, int64_t ns)
+{
+  p->val[p->next] = val;
+  p->ns[p->next] = ns;
+  p->next = (uint8_t)((p->next + 1) % PENDING_TS);
+}
+
+/* The time the echoed value was first sent, or -1; a value is matched once. */
+static int64_t pending_take(struct pending_ts *p, uint32_t echoed)
+{
+  for (int i = 0; i < PENDING_TS; i++) {
+    if (p->ns[i] && p->val[i] == echoed) {
+      int64_t t = p->ns[i];
+      p->ns[i] = 0;
+      return t;
+    }
+  }
+  return -1;
+}
+
+static void rtt_sample(struct histogram *h, struct p2_median *m, uint32_t *n, int64_t ns)
+{
+  if (ns < 0 || ns > 60 * 1000000000LL)
+    return; /* a clock step, or a value echoed long after: not a round trip */
+  double us = (double)ns / 1000.0;
+  hist_add(h, us);
+  p2_add(m, (float)us);
+  (*n)++;
+}
+
+/* Round trips from the timestamps option: a TSval sent one way, echoed as the TSecr of a
+ * segment the other way. Outgoing values echoed by the peer time the path outside the
+ * container; incoming values echoed by the container time its own stack (and its workload's
+ * response). */
+static void timestamps(struct flows *f, struct flow *fl, const struct tcp_pkt *p)
+{
+  if (!p->has_ts)
+    return;
+  if (p->outgoing) {
+    if (p->tsval != fl->last_tsval_out) { /* a new value: the first segment that carries it */
+      pending_add(&fl->pend_out, p->tsval, p->ts_ns);
+      fl->last_tsval_out = p->tsval;
+    }
+    if (p->tsecr) {
+      int64_t t = pending_take(&fl->pend_in, p->tsecr);
+      if (t > 0)
+        rtt_sample(&f->pkt_inside, &fl->rtt_in, &fl->rtt_in_n, p->ts_ns - t);
+    }
+  } else {
+    if (p->tsval != fl->last_tsval_in) {
+      pending_add(&fl->pend_in, p->tsval, p->ts_ns);
+      fl->last_tsval_in = p->tsval;
+    }
+    if (p->tsecr) {
+      int64_t t = pending_take(&fl->pend_out, p->tsecr);
+      if (t > 0)
+        rtt_sample(&f->pkt_outside, &fl->rtt_out, &fl->rtt_out_n, p->ts_ns - t);
+    }
+  }
+}
+
+/* SYN, SYN/ACK, ACK: the part of the handshake on each side of the container's link. For a
+ * connection it accepts, inside is SYN in to SYN/ACK out (its own stack; for a VM, the VM and
+ * its tap), outside SYN/ACK out to the ACK in; for one it opens, outside is SYN out to SYN/ACK
+ * in, inside SYN/ACK in to its ACK out. A retransmitted SYN makes the times ambiguous: none. */
+static void handshake(struct flow *fl, const struct tcp_pkt *p)
+{
+  bool syn = p->flags & TCP_SYN, ack = p->flags & TCP_ACK;
+  if (syn && !ack) {
+    if (p->outgoing)
+      fl->syn_out++;
+    else
+      fl->syn_in++;
+    if (fl->direction == DIR_UNKNOWN)
+      fl->direction = p->outgoing ? DIR_OPENED : DIR_ACCEPTED;
+    if (!fl->syn_ns)
+      fl->syn_ns = p->ts_ns;
+    return;
+  }
+  if (syn && ack) {
+    if (!fl->synack_ns && fl->syn_ns && fl->syn_out + fl->syn_in == 1) {
+      fl->synack_ns = p->ts_ns;
+      int32_t us = (int32_t)((p->ts_ns - fl->syn_ns) / 1000);
+      if (p->outgoing && fl->direction == DIR_ACCEPTED)
+        fl->hs_inside_us = us;
+      else if (!p->outgoing && fl->direction == DIR_OPENED)
+        fl->hs_outside_us = us;
+    }
+    return;
+  }
+  if (ack && fl->synack_ns && !fl->established) {
+    fl->established = true;
+    int32_t us = (int32_t)((p->ts_ns - fl->synack_ns) / 1000);
+    if (!p->outgoing && fl->direction == DIR_ACCEPTED)
+      fl->hs_outside_us = us;
+    else if (p->outgoing && fl->direction == DIR_OPENED)
+      fl->hs_inside_us = us;
+  }
+}
+
+/* Bytes, segments and the container's retransmissions (a data segment that does not go beyond
+ * what it had sent). */
+static void count(struct flow *fl, const struct tcp_pkt *p)
+{
+  uint32_t len = p->payload + ((p->flags & (TCP_SYN | TCP_FIN)) ? 1 : 0);
+  if (p->outgoing) {
+    fl->pkts_out++;
+    fl->bytes_out += p->payload;
+    uint32_t end = p->seq + len;
+    if (len && fl->have_seq_out && (int32_t)(end - fl->high_seq_out) <= 0 && !(p->flags & TCP_SYN))
+      fl->retrans_out++;
+    if (len && (!fl->have_seq_out || (int32_t)(end - fl->high_seq_out) > 0)) {
+      fl->high_seq_out = end;
+      fl->have_seq_out = true;
+    }
+  } else {
+    fl->pkts_in++;
+    fl->bytes_in += p->payload;
+  }
+}
+
+void flows_packet(struct flows *f, const struct tcp_pkt *p)
+{
+  struct flow_key k = packet_key(p);
+  struct flow *fl = lookup(f, &k);
+  bool new_syn = (p->flags & TCP_SYN) && !(p->flags & TCP_ACK);
+  /* The same ports again after an end: a new connection (the old one is folded first). */
+  if (fl && new_syn && (fl->closed_ns || fl->rst || (fl->fin_in && fl->fin_out))) {
+    fold(f, fl, false);
+    fl = NULL;
+  }
+  if (fl == NULL) {
+    /* (Without a SYN: a connection older than the capture, followed from here on.) */
+    if ((fl = insert(f, &k, p->ts_ns)) == NULL) {
+      if (new_syn)
+        f->untracked++; /* counted once, at its first SYN */
+      return;
+    }
+  }
+  fl->by_packet = true;
+  fl->last_ns = p->ts_ns;
+  handshake(fl, p);
+  count(fl, p);
+  timestamps(f, fl, p);
+  if (p->flags & TCP_RST) {
+    fl->rst = true;
+    fl->closed_ns = fl->closed_ns ? fl->closed_ns : p->ts_ns;
+  }
+  if (p->flags & TCP_FIN) {
+    if (p->outgoing)
+      fl->fin_out = true;
+    else
+      fl->fin_in = true;
+    if (fl->fin_out && fl->fin_in && !fl->closed_ns)
+      fl->closed_ns = p->ts_ns;
+  }
+}
+
+/* ---- ticks ---- */
+
+static bool ended(const struct flow *fl, int64_t now_ns)
+{
+  int64_t grace = (int64_t)FLOWS_GRACE_MS * 1000000;
+  /* Socket and packets agree it ended, or the only view there is says so. */
+  bool socket_done = !fl->by_socket || fl->socket_gone;
+  bool packets_done = !fl->by_packet || fl->rst || (fl->fin_in && fl->fin_out) || fl->socket_gone;
+  return fl->closed_ns && socket_done && packets_done && now_ns - fl->closed_ns > grace;
+}
+
+void flows_tick(struct flows *f, int64_t now_ns)
+{
+  if (f->wants_listeners)
+    return; /* the listeners are read first: they say which ended connections were accepted */
+  int64_t half_open = (int64_t)FLOWS_HALF_OPEN_MS * 1000000;
+  for (size_t i = 0; i < FLOWS_MAX && f->live; i++) {
+    struct flow *fl = &f->flow[i];
+    if (!fl->used)
+      continue;
+    if (!fl->established && (fl->syn_in || fl->syn_out) && !fl->by_socket &&
+        now_ns - fl->first_ns > half_open) {
+      fl->half_open_failed = true; /* a SYN flood, an unanswered connect */
+      fl->closed_ns = fl->closed_ns ? fl->closed_ns : now_ns;
+      fold(f, fl, false);
+      continue;
+    }
+    if (ended(fl, now_ns))
+      fold(f, fl, false);
+  }
+}
+
+void flows_finish(struct flows *f, int64_t now_ns)
+{
+  f->wants_listeners = false;
+  for (size_t i = 0; i < FLOWS_MAX && f->live; i++) {
+    struct flow *fl = &f->flow[i];
+    if (fl->used)
+      fold(f, fl, !fl->closed_ns && !fl->socket_gone);
+  }
+  (void)now_ns;
+}
+
+size_t flows_live(const struct flows *f)
+{
+  return f->live;
+}
+
+uint64_t flows_folded(const struct flows *f)
+{
+  return f->folded;
+}
+
+/* ---- JSON ---- */
+
+static char *address(uint8_t family, const uint8_t *addr)
+{
+  char text[INET6_ADDRSTRLEN];
+  if (inet_ntop(family, addr, text, sizeof text) == NULL)
+    snprintf(text, sizeof text, "?");
+  return xstrdup(text);
+}
+
+static json *endpoint(uint8_t family, const uint8_t *addr, uint16_t port)
+{
+  char *a = address(family, addr);
+  char *text = family == AF_INET6 ? xasprintf("[%s]:%u", a, port) : xasprintf("%s:%u", a, port);
+  json *j = json_new_text(text);
+  free(a);
+  free(text);
+  return j;
+}
+
+static json *maybe_us(int32_t v)
+{
+  return v >= 0 ? json_new_int(v) : json_new(JSON_NULL);
+}
+
+static json *summary_json(const struct flow_summary *s)
+{
+  json *o = json_new(JSON_OBJECT);
+  json_set(o, "local", endpoint(s->key.family, s->key.local, s->key.lport));
+  json_set(o, "remote", endpoint(s->key.family, s->key.remote, s->key.rport));
+  json_set(o, "direction", json_new_string(direction_names[s->direction]));
+  json *views = json_new(JSON_ARRAY);
+  if (s->by_socket)
+    json_append(views, json_new_string("socket"));
+  if (s->by_packet)
+    json_append(views, json_new_string("packet"));
+  json_set(o, "views", views);
+  json_set(o, "failed", json_new_bool(s->failed));
+  json_set(o, "open_at_end", json_new_bool(s->open_at_end));
+  json_set(o, "duration_us", json_new_int(s->duration_us));
+  json_set(o, "bytes_sent", json_new_uint(s->bytes_sent));
+  json_set(o, "bytes_received", json_new_uint(s->bytes_received));
+  json_set(o, "segments_out", json_new_uint(s->segs_out));
+  json_set(o, "segments_in", json_new_uint(s->segs_in));
+  json_set(o, "retransmits", json_new_uint(s->retransmits));
+  json_set(o, "rtt_us", s->by_socket ? json_new_uint(s->rtt_us) : json_new(JSON_NULL));
+  json_set(o, "rttvar_us", s->by_socket ? json_new_uint(s->rttvar_us) : json_new(JSON_NULL));
+  json_set(o, "min_rtt_us", s->by_socket ? json_new_uint(s->min_rtt_us) : json_new(JSON_NULL));
+  json_set(o, "delivery_rate_bps",
+           s->by_socket ? json_new_uint(s->delivery_rate * 8) : json_new(JSON_NULL));
+  json *pkt = json_new(JSON_OBJECT);
+  json_set(pkt, "outside_p50_us",
+           s->pkt_rtt_outside_n ? json_new_double(s->pkt_rtt_outside_us) : json_new(JSON_NULL));
+  json_set(pkt, "outside_n", json_new_uint(s->pkt_rtt_outside_n));
+  json_set(pkt, "inside_p50_us",
+           s->pkt_rtt_inside_n ? json_new_double(s->pkt_rtt_inside_us) : json_new(JSON_NULL));
+  json_set(pkt, "inside_n", json_new_uint(s->pkt_rtt_inside_n));
+  json_set(o, "packet_rtt", pkt);
+  json *hs = json_new(JSON_OBJECT);
+  json_set(hs, "outside_us", maybe_us(s->hs_outside_us));
+  json_set(hs, "inside_us", maybe_us(s->hs_inside_us));
+  json_set(o, "handshake", hs);
+  return o;
+}
+
+static int cmp_top(const void *a, const void *b)
+{
+  uint64_t x = summary_bytes(a), y = summary_bytes(b);
+  return (x < y) - (x > y); /* most bytes first */
+}
+
+static int cmp_peer(const void *a, const void *b)
+{
+  const struct peer *x = a, *y = b;
+  return (x->connections < y->connections) - (x->connections > y->connections);
+}
+
+static json *peers_json(const struct flows *f)
+{
+  struct peer *sorted = xmalloc((f->npeers ? f->npeers : 1) * sizeof *sorted);
+  memcpy(sorted, f->peers, f->npeers * sizeof *sorted);
+  qsort(sorted, f->npeers, sizeof *sorted, cmp_peer);
+  json *arr = json_new(JSON_ARRAY);
+  for (size_t i = 0; i < f->npeers && i < FLOWS_PEERS_SHOWN; i++) {
+    const struct peer *p = &sorted[i];
+    json *o = json_new(JSON_OBJECT);
+    char *a = address(p->family, p->addr);
+    json_set(o, "remote", json_new_text(a));
+    free(a);
+    json_set(o, p->direction == DIR_ACCEPTED ? "local_port" : "port", json_new_uint(p->port));
+    json_set(o, "direction", json_new_string(direction_names[p->direction]));
+    json_set(o, "connections", json_new_uint(p->connections));
+    json_set(o, "failed", json_new_uint(p->failed));
+    json_set(o, "bytes_sent", json_new_uint(p->bytes_sent));
+    json_set(o, "bytes_received", json_new_uint(p->bytes_received));
+    json_set(o, "retransmits", json_new_uint(p->retransmits));
+    json_set(o, "rtt_mean_us",
+             p->rtt_n ? json_new_double(p->rtt_sum_us / (double)p->rtt_n) : json_new(JSON_NULL));
+    json_append(arr, o);
+  }
+  free(sorted);
+  return arr;
+}
+
+json *flows_json(const struct flows *f)
+{
+  json *o = json_new(JSON_OBJECT);
+  json *c = json_new(JSON_OBJECT);
+  json_set(c, "total", json_new_uint(f->folded + f->untracked));
+  json_set(c, "accepted", json_new_uint(f->accepted));
+  json_set(c, "opened", json_new_uint(f->opened));
+  json_set(c, "direction_unknown", json_new_uint(f->unknown));
+  json_set(c, "failed", json_new_uint(f->failed));
+  json_set(c, "open_at_end", json_new_uint(f->open_at_end));
+  json_set(c, "untracked", json_new_uint(f->untracked));
+  json_set(c, "open_now", json_new_uint(f->live)); /* 0 in a record: all are folded by then */
+  json_set(o, "connections", c);
+  json_set(o, "bytes_sent", json_new_uint(f->bytes_sent));
+  json_set(o, "bytes_received", json_new_uint(f->bytes_received));
+  json_set(o, "segments_out", json_new_uint(f->segments_out));
+  json_set(o, "retransmits", json_new_uint(f->retransmits));
+  json_set(o, "retransmit_rate",
+           f->segments_out ? json_new_double((double)f->retransmits / (double)f->segments_out)
+                           : json_new(JSON_NULL));
+  json_set(o, "rtt_us", hist_json(&f->rtt));
+  json_set(o, "min_rtt_us", hist_json(&f->min_rtt));
+  json *pr = json_new(JSON_OBJECT);
+  json_set(pr, "outside", hist_json(&f->pkt_outside));
+  json_set(pr, "inside", hist_json(&f->pkt_inside));
+  json_set(o, "packet_rtt_us", pr);
+  json *hs = json_new(JSON_OBJECT);
+  json_set(hs, "outside", hist_json(&f->hs_outside));
+  json_set(hs, "inside", hist_json(&f->hs_inside));
+  json_set(o, "handshake_us", hs);
+  json_set(o, "duration_us", hist_json(&f->duration));
+  json_set(o, "goodput_bps", hist_json(&f->goodput));
+  json_set(o, "peers", peers_json(f));
+  struct flow_summary top[FLOWS_TOP];
+  memcpy(top, f->top, f->ntop * sizeof *top);
+  qsort(top, f->ntop, sizeof *top, cmp_top);
+  json *t = json_new(JSON_ARRAY);
+  for (size_t i = 0; i < f->ntop; i++)
+    json_append(t, summary_json(&top[i]));
+  json_set(o, "top", t);
+  json *capped = json_new(JSON_OBJECT);
+  json_set(capped, "untracked_connections", json_new_uint(f->untracked));
+  json_set(capped, "peers_not_kept_connections", json_new_uint(f->other_peers_connections));
+  json_set(o, "capped", capped);
+  return o;
+}

@@ -1,0 +1,78 @@
+/* The monitor's per-connection measurement (flows.h): the sockets and the packet ring it reads
+ * in the container's namespace, made before the monitor confines itself, read from its poll loop.
+ *
+ * Cost is bounded by design: a socket dump at the sampling interval, but never more than
+ * FLOWVIEW_DUMP_DUTY of the time (a container with a hundred thousand sockets makes dumps
+ * rarer, not the monitor busier); packets arrive in blocks (one wake-up per block). */
+#ifndef MEASURED_FLOWVIEW_H
+#define MEASURED_FLOWVIEW_H
+
+#include "flows.h"
+#include "json.h"
+#include "pktcap.h"
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { FLOWVIEW_DUMP_DUTY_PCT = 5, FLOWVIEW_MAX_POLLFDS = 2 };
+
+struct flowview {
+  bool on; /* at all */
+  char *why_off;
+  struct flows *flows;
+  /* socket view */
+  bool socket_on, socket_failed; /* failed: it was to run and could not (not by design) */
+  char *socket_why;
+  int dump_fd, destroy_fd;
+  uint64_t dumps, dumps_deferred, destroyed_seen;
+  bool destroy_lost;
+  int64_t next_dump_ns, dump_cost_ns;
+  /* packet view */
+  bool packet_on, packet_failed;
+  char *packet_why;
+  struct pktcap cap;
+  char link_names[PKTCAP_MAX_LINKS][16];
+  int links[PKTCAP_MAX_LINKS];
+  size_t nlinks;
+  uint64_t packets, dropped, malformed;
+};
+
+struct flowview_options {
+  bool on;
+  const char *why_off; /* why not, when !on */
+  bool socket_view;    /* false: the workload's sockets are not in this namespace's kernel */
+  const char *socket_why;
+  const int *links; /* the container's own links (ifindexes) the packet view reads */
+  const char *const *link_names;
+  size_t nlinks;
+};
+
+/* Opens what the options ask for in namespace nsfd; a view that cannot be opened is off, with
+ * why (never an error: the container is not affected). */
+void flowview_open(struct flowview *v, int nsfd, int homefd, const struct flowview_options *o);
+
+/* The container's links changed: the packet view follows them. */
+void flowview_set_links(struct flowview *v, const int *links, const char *const *names, size_t n);
+
+/* The descriptors to poll (POLLIN); returns how many were put in p[0..]. */
+size_t flowview_pollfds(const struct flowview *v, struct pollfd *p);
+
+/* Reads what is pending on them (non-blocking), and folds what ended. */
+void flowview_read(struct flowview *v);
+
+/* A socket dump, when the sampling interval and the duty budget allow. */
+void flowview_dump(struct flowview *v, bool force);
+
+/* Milliseconds until connections that ended are to be folded, -1 when none wait. */
+int flowview_timeout_ms(const struct flowview *v);
+
+/* The container ended: what is left is read, every connection folded. */
+void flowview_finish(struct flowview *v);
+
+/* {"views": {"socket": {...}, "packet": {...}}, ...the flows} or {"views": ..} when off. */
+json *flowview_json(const struct flowview *v);
+
+void flowview_close(struct flowview *v);
+
+#endif

@@ -1,0 +1,276 @@
+/* The flow table on made-up sockets and packets: directions, the handshake split in two, round
+ * trips from timestamps each way, retransmissions, the two views joined, the cap, a SYN flood,
+ * and the parsing of frames a container controls. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h> /* after the headers it needs */
+
+#include "cleanup.h"
+#include "flows.h"
+#include "pktcap.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+
+#define US 1000LL /* ns */
+#define PATH(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static const uint8_t ctr[4] = {172, 17, 0, 2}, peer[4] = {172, 17, 0, 1};
+
+/* A packet of the container's connection 172.17.0.2:40000 <-> 172.17.0.1:80. */
+static struct tcp_pkt pkt(bool out, uint8_t flags, uint32_t seq, uint32_t payload, int64_t at_us)
+{
+  struct tcp_pkt p = {.ts_ns = (1000 + at_us) * US,
+                      .outgoing = out,
+                      .family = AF_INET,
+                      .flags = flags,
+                      .seq = seq,
+                      .payload = payload};
+  memcpy(out ? p.src : p.dst, ctr, 4);
+  memcpy(out ? p.dst : p.src, peer, 4);
+  p.sport = out ? 40000 : 80;
+  p.dport = out ? 80 : 40000;
+  return p;
+}
+
+static struct tcp_pkt with_ts(struct tcp_pkt p, uint32_t val, uint32_t ecr)
+{
+  p.has_ts = true;
+  p.tsval = val;
+  p.tsecr = ecr;
+  return p;
+}
+
+static int64_t get(const json *j, const char *const *path)
+{
+  int64_t v = -1;
+  json_int64(json_get_path(j, path), &v);
+  return v;
+}
+
+static double getd(const json *j, const char *const *path)
+{
+  double v = -1;
+  json_double(json_get_path(j, path), &v);
+  return v;
+}
+
+static void an_opened_connection_from_its_packets(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  struct tcp_pkt seq[] = {
+      with_ts(pkt(true, TCP_SYN, 100, 0, 0), 1000, 0),                 /* SYN out */
+      with_ts(pkt(false, TCP_SYN | TCP_ACK, 900, 0, 100), 5000, 1000), /* SYN/ACK in: 100 us */
+      with_ts(pkt(true, TCP_ACK, 101, 0, 110), 1001, 5000),            /* ACK out: 10 us inside */
+      with_ts(pkt(true, TCP_ACK, 101, 500, 200), 1002, 5000),          /* request */
+      with_ts(pkt(false, TCP_ACK, 901, 300, 250), 5001, 1002),         /* reply: 50 us outside */
+      with_ts(pkt(true, TCP_ACK, 601, 0, 270), 1003, 5001),            /* its ACK: 20 us inside */
+      with_ts(pkt(true, TCP_ACK, 101, 500, 300), 1004, 5001),          /* the request again */
+      with_ts(pkt(true, TCP_FIN | TCP_ACK, 601, 0, 400), 1005, 5001),
+      with_ts(pkt(false, TCP_FIN | TCP_ACK, 1201, 0, 450), 5002, 1005),
+  };
+  for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+    flows_packet(f, &seq[i]);
+  flows_tick(f, (1000 + 450) * US + FLOWS_GRACE_MS * 1000000LL / 2);
+  assert_int_equal(flows_live(f), 1); /* within the grace: packets may still come */
+  flows_tick(f, (1000 + 450) * US + FLOWS_GRACE_MS * 1000000LL + 1);
+  assert_int_equal(flows_live(f), 0);
+  cleanup_json json *j = flows_json(f);
+  assert_int_equal(get(j, PATH("connections", "opened")), 1);
+  assert_int_equal(get(j, PATH("connections", "failed")), 0);
+  assert_int_equal(get(j, PATH("bytes_sent")), 1000); /* both copies of the request */
+  assert_int_equal(get(j, PATH("bytes_received")), 300);
+  assert_int_equal(get(j, PATH("retransmits")), 1);
+  assert_int_equal(get(j, PATH("handshake_us", "outside", "n")), 1);
+  assert_true(fabs(getd(j, PATH("handshake_us", "outside", "p50")) - 100) < 100 * 0.03);
+  assert_true(fabs(getd(j, PATH("handshake_us", "inside", "p50")) - 10) < 10 * 0.03);
+  assert_true(fabs(getd(j, PATH("packet_rtt_us", "outside", "p50")) - 50) < 50 * 0.03);
+  /* Inside: the ACK of the SYN/ACK (10 us) and of the reply (20 us). */
+  assert_int_equal(get(j, PATH("packet_rtt_us", "inside", "n")), 2);
+  assert_true(fabs(getd(j, PATH("packet_rtt_us", "inside", "p50")) - 10) < 10 * 0.03);
+  assert_true(fabs(getd(j, PATH("packet_rtt_us", "inside", "max")) - 20) < 20 * 0.03);
+  const json *top = json_get(j, "top")->items[0];
+  assert_string_equal(json_string(json_get(top, "local")), "172.17.0.2:40000");
+  assert_string_equal(json_string(json_get(top, "remote")), "172.17.0.1:80");
+  assert_string_equal(json_string(json_get(top, "direction")), "opened");
+  assert_int_equal(get(top, PATH("duration_us")), 450);
+  flows_free(f);
+}
+
+static struct tcp_sock sock(uint8_t state, uint16_t lport, uint16_t rport)
+{
+  struct tcp_sock s = {.family = AF_INET, .state = state, .sport = lport, .dport = rport};
+  memcpy(s.src, ctr, 4);
+  memcpy(s.dst, peer, 4);
+  return s;
+}
+
+static void accepted_connections_from_the_socket_view(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  /* A connection shorter than a dump: seen only at its end, before the listener was known. */
+  struct tcp_sock s = sock(TCP_CLOSE, 8080, 51000);
+  s.has_info = true;
+  s.rtt_us = 120;
+  s.bytes_acked = 4000;
+  s.bytes_received = 90;
+  flows_destroyed(f, &s, 1000 * US);
+  assert_true(flows_wants_listeners(f));
+  flows_tick(f, 10000000 * US);
+  assert_int_equal(flows_live(f), 1); /* not folded before the listeners are read */
+  flows_listeners_begin(f);
+  struct tcp_sock l = sock(TCP_LISTEN, 8080, 0);
+  flows_socket(f, &l, 1001 * US);
+  flows_listeners_done(f);
+  flows_tick(f, 10000000 * US);
+  assert_int_equal(flows_live(f), 0);
+  /* One seen in a dump, established, to a port no one listens on: opened. */
+  flows_dump_begin(f);
+  struct tcp_sock o = sock(TCP_ESTABLISHED, 41000, 443);
+  o.has_info = true;
+  o.rtt_us = 300;
+  flows_socket(f, &o, 2000 * US);
+  flows_socket(f, &l, 2000 * US);
+  flows_dump_end(f, 2000 * US);
+  flows_finish(f, 3000 * US);
+  cleanup_json json *j = flows_json(f);
+  assert_int_equal(get(j, PATH("connections", "accepted")), 1);
+  assert_int_equal(get(j, PATH("connections", "opened")), 1);
+  assert_int_equal(get(j, PATH("connections", "open_at_end")), 1);
+  assert_int_equal(get(j, PATH("rtt_us", "n")), 2);
+  assert_int_equal(get(j, PATH("bytes_sent")), 4000);
+  flows_free(f);
+}
+
+/* An IPv4 connection of an IPv6 socket (::ffff:a.b.c.d) and its packets are one connection. */
+static void the_two_views_join(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  struct tcp_pkt syn = pkt(true, TCP_SYN, 1, 0, 0);
+  flows_packet(f, &syn);
+  struct tcp_sock s = {.family = AF_INET6, .state = TCP_ESTABLISHED, .sport = 40000, .dport = 80};
+  s.src[10] = s.src[11] = s.dst[10] = s.dst[11] = 0xff;
+  memcpy(s.src + 12, ctr, 4);
+  memcpy(s.dst + 12, peer, 4);
+  flows_dump_begin(f);
+  flows_socket(f, &s, 10 * US);
+  flows_dump_end(f, 10 * US);
+  assert_int_equal(flows_live(f), 1);
+  flows_finish(f, 20 * US);
+  cleanup_json json *j = flows_json(f);
+  const json *views = json_get(json_get(j, "top")->items[0], "views");
+  assert_int_equal(views->n, 2);
+  flows_free(f);
+}
+
+static struct tcp_pkt syn_from(uint32_t i, int64_t at_us)
+{
+  struct tcp_pkt p = pkt(false, TCP_SYN, i, 0, at_us);
+  p.sport = (uint16_t)(1024 + i % 60000);
+  p.src[2] = (uint8_t)(i >> 16);
+  p.src[3] = (uint8_t)(i >> 8);
+  return p;
+}
+
+/* A SYN flood: the table holds FLOWS_MAX at once, the rest is counted; unanswered handshakes fail
+ * after FLOWS_HALF_OPEN_MS and give their slots back. */
+static void a_syn_flood_is_bounded(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  for (uint32_t i = 0; i < FLOWS_MAX + 100; i++) {
+    struct tcp_pkt p = syn_from(i, 0);
+    flows_packet(f, &p);
+  }
+  assert_int_equal(flows_live(f), FLOWS_MAX);
+  flows_tick(f, (FLOWS_HALF_OPEN_MS + 10) * 1000000LL);
+  assert_int_equal(flows_live(f), 0);
+  /* Slots reused: the index still finds what it holds after all those removals. */
+  for (uint32_t i = 0; i < 1000; i++) {
+    struct tcp_pkt p = syn_from(i + 7, 5000000);
+    flows_packet(f, &p);
+    flows_packet(f, &p);
+  }
+  assert_int_equal(flows_live(f), 1000);
+  flows_finish(f, 6000000 * US);
+  cleanup_json json *j = flows_json(f);
+  assert_int_equal(get(j, PATH("connections", "untracked")), 100);
+  assert_int_equal(get(j, PATH("connections", "failed")), FLOWS_MAX);
+  assert_int_equal(get(j, PATH("connections", "total")), FLOWS_MAX + 100 + 1000);
+  assert_true(json_get(j, "peers")->n <= FLOWS_PEERS_SHOWN);
+  assert_true(json_get(j, "top")->n <= FLOWS_TOP);
+  flows_free(f);
+}
+
+/* Frames: what a container sends is parsed within its bounds, whatever it claims. */
+static size_t frame(uint8_t *buf, const uint8_t *opts, size_t optlen, uint16_t ip_total)
+{
+  memset(buf, 0, 200);
+  buf[12] = 0x08; /* IPv4 */
+  uint8_t *ip = buf + 14;
+  ip[0] = 0x45;
+  ip[2] = (uint8_t)(ip_total >> 8);
+  ip[3] = (uint8_t)ip_total;
+  ip[9] = 6;
+  memcpy(ip + 12, ctr, 4);
+  memcpy(ip + 16, peer, 4);
+  uint8_t *tcp = ip + 20;
+  tcp[0] = 0x9c; /* 40000 */
+  tcp[1] = 0x40;
+  tcp[3] = 80;
+  tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+  tcp[13] = TCP_ACK;
+  memcpy(tcp + 20, opts, optlen);
+  return 14 + 20 + 20 + optlen;
+}
+
+static void frames_are_parsed_within_bounds(void **state)
+{
+  (void)state;
+  uint8_t buf[200];
+  struct tcp_pkt p;
+  const uint8_t ts[] = {1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9};
+  size_t n = frame(buf, ts, sizeof ts, 20 + 32 + 1000);
+  assert_true(pktcap_parse(buf, n, n + 1000, &p));
+  assert_true(p.has_ts);
+  assert_int_equal(p.tsval, 7);
+  assert_int_equal(p.tsecr, 9);
+  assert_int_equal(p.payload, 1000);
+  assert_int_equal(p.sport, 40000);
+  assert_false(p.bad_options);
+  const uint8_t zero_len[] = {2, 0, 0, 0}; /* an option of length 0 would loop forever */
+  n = frame(buf, zero_len, sizeof zero_len, 20 + 24);
+  assert_true(pktcap_parse(buf, n, n, &p));
+  assert_true(p.bad_options);
+  assert_false(p.has_ts);
+  const uint8_t overlong[] = {8, 40, 0, 0}; /* longer than the options */
+  n = frame(buf, overlong, sizeof overlong, 20 + 24);
+  assert_true(pktcap_parse(buf, n, n, &p));
+  assert_true(p.bad_options);
+  n = frame(buf, ts, sizeof ts, 20 + 32);
+  for (size_t cut = 0; cut < 14 + 40; cut++)
+    assert_false(pktcap_parse(buf, cut, n, &p)); /* headers cut short */
+  buf[14 + 20 + 12] = 0xf0; /* a data offset of 60 bytes, beyond the IP length */
+  assert_false(pktcap_parse(buf, n, n, &p));
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(an_opened_connection_from_its_packets),
+      cmocka_unit_test(accepted_connections_from_the_socket_view),
+      cmocka_unit_test(the_two_views_join),
+      cmocka_unit_test(a_syn_flood_is_bounded),
+      cmocka_unit_test(frames_are_parsed_within_bounds),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
