@@ -50,6 +50,7 @@ struct flow {
   struct pending_ts pend_out, pend_in;
   struct p2_median rtt_out, rtt_in;
   uint32_t rtt_out_n, rtt_in_n;
+  struct p2_median srtt; /* the kernel's smoothed RTT at every dump and at the end */
 };
 
 /* What is kept of a folded connection for the record's top list. */
@@ -275,7 +276,9 @@ static void summarize(const struct flow *fl, struct flow_summary *s)
   s->segs_out = fl->by_socket ? fl->segs_out : fl->pkts_out;
   s->segs_in = fl->by_socket ? fl->segs_in : fl->pkts_in;
   s->retransmits = fl->by_socket ? fl->total_retrans : fl->retrans_out;
-  s->rtt_us = fl->rtt_us;
+  /* TCP's own RTT (a segment to its ACK): the median of what the dumps and the end saw, as the
+   * last smoothed value alone depends on how the connection closed. */
+  s->rtt_us = fl->srtt.n ? (uint32_t)(p2_value(&fl->srtt) + 0.5f) : fl->rtt_us;
   s->rttvar_us = fl->rttvar_us;
   s->min_rtt_us = fl->min_rtt_us;
   s->delivery_rate = fl->delivery_rate;
@@ -417,6 +420,8 @@ static void take_info(struct flow *fl, const struct tcp_sock *s, int64_t now_ns)
     fl->established = true;
   if (!s->has_info)
     return;
+  if (s->rtt_us)
+    p2_add(&fl->srtt, (float)s->rtt_us);
   fl->rtt_us = s->rtt_us;
   fl->rttvar_us = s->rttvar_us;
   fl->min_rtt_us = s->min_rtt_us;

@@ -150,6 +150,13 @@ void flowview_dump(struct flowview *v, bool force)
   if (!v->socket_on)
     return;
   int64_t now = now_ns();
+  /* Nothing open, nothing seen on the link or closed since the last read: nothing to learn. */
+  bool idle = v->packet_on && flows_live(v->flows) == 0 && v->packets == v->packets_at_dump &&
+              v->destroyed_seen == v->destroyed_at_dump && v->dumps > 0;
+  if (!force && idle) {
+    v->dumps_idle++;
+    return;
+  }
   if (!force && now < v->next_dump_ns) {
     v->dumps_deferred++;
     return;
@@ -163,13 +170,13 @@ void flowview_dump(struct flowview *v, bool force)
   v->dump_cost_ns = cpu_ns() - c0;
   /* The next dump waits until this one's cost is FLOWVIEW_DUMP_DUTY_PCT of the time between. */
   v->next_dump_ns = now + v->dump_cost_ns * (100 / FLOWVIEW_DUMP_DUTY_PCT);
+  v->packets_at_dump = v->packets;
+  v->destroyed_at_dump = v->destroyed_seen;
 }
 
 int flowview_timeout_ms(const struct flowview *v)
 {
-  if (!v->on || flows_live(v->flows) == 0)
-    return -1;
-  return FLOWS_GRACE_MS;
+  return v->on && flows_live(v->flows) ? FLOWS_GRACE_MS : -1;
 }
 
 void flowview_finish(struct flowview *v)
@@ -200,6 +207,8 @@ json *flowview_json(const struct flowview *v)
   if (v->socket_on) {
     json_set(sv, "dumps", json_new_uint(v->dumps));
     json_set(sv, "dumps_deferred", json_new_uint(v->dumps_deferred));
+    json_set(sv, "dumps_idle", json_new_uint(v->dumps_idle));
+    json_set(sv, "dump_cpu_us", json_new_int(v->dump_cost_ns / 1000));
     json_set(sv, "closes_seen", json_new_uint(v->destroyed_seen));
     json_set(sv, "closes_lost", json_new_bool(v->destroy_lost));
   }

@@ -15,6 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The sockets are read at every sample (the sampling interval), and no more than
+ * FLOWVIEW_DUMP_DUTY_PCT of the time goes to reading them: the kernel walks every TCP socket of
+ * the host to find a namespace's, so a read costs about a millisecond whatever the container
+ * holds. With nothing open and no packet since the last read, a read is skipped: an idle
+ * container costs nothing. */
 enum { FLOWVIEW_DUMP_DUTY_PCT = 5, FLOWVIEW_MAX_POLLFDS = 2 };
 
 struct flowview {
@@ -25,7 +30,8 @@ struct flowview {
   bool socket_on, socket_failed; /* failed: it was to run and could not (not by design) */
   char *socket_why;
   int dump_fd, destroy_fd;
-  uint64_t dumps, dumps_deferred, destroyed_seen;
+  uint64_t dumps, dumps_deferred, dumps_idle, destroyed_seen;
+  uint64_t packets_at_dump, destroyed_at_dump;
   bool destroy_lost;
   int64_t next_dump_ns, dump_cost_ns;
   /* packet view */
@@ -61,10 +67,11 @@ size_t flowview_pollfds(const struct flowview *v, struct pollfd *p);
 /* Reads what is pending on them (non-blocking), and folds what ended. */
 void flowview_read(struct flowview *v);
 
-/* A socket dump, when the sampling interval and the duty budget allow. */
+/* A socket dump (at a sample), when the duty budget allows and something may have changed;
+ * force: now. */
 void flowview_dump(struct flowview *v, bool force);
 
-/* Milliseconds until connections that ended are to be folded, -1 when none wait. */
+/* Milliseconds until the next dump or fold is due, -1 when nothing is open. */
 int flowview_timeout_ms(const struct flowview *v);
 
 /* The container ended: what is left is read, every connection folded. */
