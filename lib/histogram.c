@@ -48,22 +48,17 @@ double hist_quantile(const struct histogram *h, double q)
   return h->max;
 }
 
-static json *rounded(double v)
-{
-  return json_new_double(round(v * 1000.0) / 1000.0);
-}
-
 json *hist_json(const struct histogram *h)
 {
   json *o = json_new(JSON_OBJECT);
   json_set(o, "n", json_new_uint(h->n));
   if (h->n == 0)
     return o;
-  json_set(o, "mean", rounded(h->sum / (double)h->n));
-  json_set(o, "p50", rounded(hist_quantile(h, 0.50)));
-  json_set(o, "p90", rounded(hist_quantile(h, 0.90)));
-  json_set(o, "p99", rounded(hist_quantile(h, 0.99)));
-  json_set(o, "max", rounded(h->max));
+  json_set(o, "mean", json_new_rounded(h->sum / (double)h->n));
+  json_set(o, "p50", json_new_rounded(hist_quantile(h, 0.50)));
+  json_set(o, "p90", json_new_rounded(hist_quantile(h, 0.90)));
+  json_set(o, "p99", json_new_rounded(hist_quantile(h, 0.99)));
+  json_set(o, "max", json_new_rounded(h->max));
   return o;
 }
 
@@ -138,4 +133,11 @@ float p2_value(const struct p2_median *m)
     return m->n % 2 ? v[m->n / 2] : (v[m->n / 2 - 1] + v[m->n / 2]) / 2;
   }
   return m->q[2];
+}
+
+uint32_t p2_value_u32(const struct p2_median *m)
+{
+  float v = p2_value(m) + 0.5f;
+  /* A float near UINT32_MAX rounds to 2^32, which a uint32_t cannot hold. */
+  return v >= 4294967295.0f ? UINT32_MAX : v <= 0 ? 0 : (uint32_t)v;
 }

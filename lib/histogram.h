@@ -35,6 +35,7 @@ struct p2_median {
 };
 
 void p2_add(struct p2_median *m, float v);
-float p2_value(const struct p2_median *m); /* 0 when empty; exact while n <= 5 */
+float p2_value(const struct p2_median *m);        /* 0 when empty; exact while n <= 5 */
+uint32_t p2_value_u32(const struct p2_median *m); /* rounded, within uint32_t */
 
 #endif

@@ -120,6 +120,11 @@ json *json_new_double(double v)
   return number_from_text(xasprintf("%.17g", v));
 }
 
+json *json_new_rounded(double v)
+{
+  return json_new_double(round(v * 1000.0) / 1000.0);
+}
+
 json *json_new_bool(bool v)
 {
   return json_new(v ? JSON_TRUE : JSON_FALSE);

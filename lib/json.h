@@ -65,7 +65,8 @@ json *json_new_stringn(const char *s, size_t len);
 json *json_new_text(const char *s);
 json *json_new_int(int64_t v);
 json *json_new_uint(uint64_t v);
-json *json_new_double(double v); /* non-finite values become null */
+json *json_new_double(double v);  /* non-finite values become null */
+json *json_new_rounded(double v); /* to three decimals (a figure in µs to the ns) */
 json *json_new_bool(bool v);
 json *json_clone(const json *j); /* NULL gives a JSON null */
 

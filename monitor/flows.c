@@ -31,10 +31,12 @@ struct flow {
   struct flow_key key;
   bool used;
   uint8_t direction;
-  uint8_t syn_out,
-      syn_in; /* SYNs seen each way (a retransmitted SYN spoils the handshake's time) */
+  /* SYNs and SYN/ACKs seen (one sent again makes the handshake's times ambiguous) */
+  uint8_t syn_out, syn_in, synacks;
   bool established, fin_out, fin_in, rst, by_socket, by_packet, socket_gone, half_open_failed;
-  uint8_t socket_state; /* the last TCP state the socket view saw */
+  uint8_t socket_state;  /* the last TCP state the socket view saw */
+  uint8_t socket_family; /* and the socket's own family (an IPv6 socket may carry IPv4) */
+  uint64_t cookie;       /* the kernel's id of the socket */
   int64_t first_ns, last_ns, closed_ns;
   int64_t syn_ns, synack_ns;
   int32_t hs_outside_us, hs_inside_us; /* -1: not measured */
@@ -44,13 +46,14 @@ struct flow {
   /* packet view */
   uint64_t bytes_out, bytes_in;
   uint32_t pkts_out, pkts_in, retrans_out;
-  uint32_t high_seq_out;
-  bool have_seq_out;
+  uint32_t high_seq_out, high_seq_in;
+  bool have_seq_out, have_seq_in;
+  uint16_t mss_local, mss_remote; /* what each end's SYN announced */
   uint32_t last_tsval_out, last_tsval_in;
   struct pending_ts pend_out, pend_in;
   struct p2_median rtt_out, rtt_in;
   uint32_t rtt_out_n, rtt_in_n;
-  struct p2_median srtt; /* the kernel's smoothed RTT at every dump and at the end */
+  struct p2_median srtt; /* the kernel's smoothed RTT at every read of the socket */
 };
 
 /* What is kept of a folded connection for the record's top list. */
@@ -63,6 +66,9 @@ struct flow_summary {
   uint32_t segs_out, segs_in, retransmits;
   uint32_t rtt_us, rttvar_us, min_rtt_us;
   uint64_t delivery_rate;
+  /* the packet view's own figures */
+  uint64_t pkt_bytes_out, pkt_bytes_in;
+  uint32_t pkts_out, pkts_in, pkt_retrans_out;
   float pkt_rtt_outside_us, pkt_rtt_inside_us;
   uint32_t pkt_rtt_outside_n, pkt_rtt_inside_n;
   int32_t hs_outside_us, hs_inside_us;
@@ -96,7 +102,12 @@ struct flows {
   uint64_t other_peers_connections;
   struct flow_summary top[FLOWS_TOP]; /* a min-heap on bytes */
   size_t ntop;
+  size_t used_below; /* no flow was ever kept at this index or above */
+  size_t rtt_cursor; /* where flows_rtt_targets goes on */
 };
+
+/* The timestamps option with its padding: what it takes from every segment's payload. */
+#define TCP_TS_OPTION_SPACE 12u
 
 /* ---- keys ---- */
 
@@ -217,6 +228,8 @@ static struct flow *insert(struct flows *f, const struct flow_key *k, int64_t no
     i = (i + 1) % HASH_SLOTS;
   f->slot[i] = idx + 1;
   f->live++;
+  if (idx >= f->used_below)
+    f->used_below = idx + 1;
   return fl;
 }
 
@@ -278,10 +291,15 @@ static void summarize(const struct flow *fl, struct flow_summary *s)
   s->retransmits = fl->by_socket ? fl->total_retrans : fl->retrans_out;
   /* TCP's own RTT (a segment to its ACK): the median of what the dumps and the end saw, as the
    * last smoothed value alone depends on how the connection closed. */
-  s->rtt_us = fl->srtt.n ? (uint32_t)(p2_value(&fl->srtt) + 0.5f) : fl->rtt_us;
+  s->rtt_us = fl->srtt.n ? p2_value_u32(&fl->srtt) : fl->rtt_us;
   s->rttvar_us = fl->rttvar_us;
   s->min_rtt_us = fl->min_rtt_us;
   s->delivery_rate = fl->delivery_rate;
+  s->pkt_bytes_out = fl->bytes_out;
+  s->pkt_bytes_in = fl->bytes_in;
+  s->pkts_out = fl->pkts_out;
+  s->pkts_in = fl->pkts_in;
+  s->pkt_retrans_out = fl->retrans_out;
   s->pkt_rtt_outside_us = p2_value(&fl->rtt_out);
   s->pkt_rtt_inside_us = p2_value(&fl->rtt_in);
   s->pkt_rtt_outside_n = fl->rtt_out_n;
@@ -371,9 +389,11 @@ static void fold(struct flows *f, struct flow *fl, bool open_at_end)
   summarize(fl, &s);
   s.open_at_end = open_at_end;
   f->folded++;
-  f->accepted += s.direction == DIR_ACCEPTED;
-  f->opened += s.direction == DIR_OPENED;
-  f->unknown += s.direction == DIR_UNKNOWN;
+  /* Accepted and opened connections completed their handshake; attempts that did not are
+   * failed, whichever way they went. */
+  f->accepted += !s.failed && s.direction == DIR_ACCEPTED;
+  f->opened += !s.failed && s.direction == DIR_OPENED;
+  f->unknown += !s.failed && s.direction == DIR_UNKNOWN;
   f->failed += s.failed;
   f->open_at_end += open_at_end;
   f->bytes_sent += s.bytes_sent;
@@ -414,13 +434,22 @@ static void take_info(struct flow *fl, const struct tcp_sock *s, int64_t now_ns)
   fl->by_socket = true;
   fl->last_ns = now_ns;
   fl->socket_state = s->state;
+  fl->socket_family = s->family;
+  fl->cookie = s->cookie;
   if (s->state == TCP_ESTABLISHED || s->state == TCP_FIN_WAIT1 || s->state == TCP_FIN_WAIT2 ||
       s->state == TCP_CLOSE_WAIT || s->state == TCP_LAST_ACK || s->state == TCP_CLOSING ||
       s->state == TCP_TIME_WAIT)
     fl->established = true;
   if (!s->has_info)
     return;
-  if (s->rtt_us)
+  /* A socket is destroyed in state CLOSE whatever it went through: the peer acknowledged its
+   * SYN (or SYN/ACK) if it acknowledged anything. */
+  if (s->bytes_acked > 0)
+    fl->established = true;
+  /* A connection that sent nothing since the last read has no new RTT sample: the same value
+   * again (a pause of the workload) would weigh as many times as it was read. */
+  bool acked_more = s->bytes_acked != fl->bytes_acked || fl->srtt.n == 0;
+  if (s->rtt_us && acked_more)
     p2_add(&fl->srtt, (float)s->rtt_us);
   fl->rtt_us = s->rtt_us;
   fl->rttvar_us = s->rttvar_us;
@@ -431,6 +460,39 @@ static void take_info(struct flow *fl, const struct tcp_sock *s, int64_t now_ns)
   fl->bytes_acked = s->bytes_acked;
   fl->bytes_received = s->bytes_received;
   fl->delivery_rate = s->delivery_rate;
+}
+
+/* The socket's own id (an IPv6 socket's IPv4 addresses mapped back). */
+static void socket_id(const struct flow *fl, struct tcp_sock *id)
+{
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  memset(id, 0, sizeof *id);
+  id->family = fl->socket_family;
+  id->sport = fl->key.lport;
+  id->dport = fl->key.rport;
+  id->cookie = fl->cookie;
+  if (fl->socket_family == AF_INET6 && fl->key.family == AF_INET) {
+    memcpy(id->src, mapped, 12);
+    memcpy(id->src + 12, fl->key.local, 4);
+    memcpy(id->dst, mapped, 12);
+    memcpy(id->dst + 12, fl->key.remote, 4);
+  } else {
+    memcpy(id->src, fl->key.local, 16);
+    memcpy(id->dst, fl->key.remote, 16);
+  }
+}
+
+size_t flows_rtt_targets(struct flows *f, struct tcp_sock *ids, size_t max)
+{
+  size_t n = 0;
+  for (size_t seen = 0; seen < f->used_below && n < max && f->live; seen++) {
+    if (f->rtt_cursor >= f->used_below)
+      f->rtt_cursor = 0;
+    const struct flow *fl = &f->flow[f->rtt_cursor++];
+    if (fl->used && fl->by_socket && !fl->socket_gone && fl->socket_state == TCP_ESTABLISHED)
+      socket_id(fl, &ids[n++]);
+  }
+  return n;
 }
 
 /* A connection to a port the container listens on was accepted; another one the socket view
@@ -460,6 +522,8 @@ void flows_socket(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
       f->listen_overflow = true;
     return;
   }
+  if (s->dport == 0)
+    return; /* a socket made or bound but never connected: not a connection */
   struct flow_key k = socket_key(s);
   struct flow *fl = lookup(f, &k);
   if (fl == NULL && (fl = insert(f, &k, now_ns)) == NULL)
@@ -500,8 +564,8 @@ bool flows_wants_listeners(const struct flows *f)
 
 void flows_destroyed(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
 {
-  if (s->state == TCP_LISTEN)
-    return;
+  if (s->state == TCP_LISTEN || s->dport == 0)
+    return; /* a listener or a socket never connected: no connection ended */
   struct flow_key k = socket_key(s);
   struct flow *fl = lookup(f, &k);
   if (fl == NULL && (fl = insert(f, &k, now_ns)) == NULL) {
@@ -512,9 +576,12 @@ void flows_destroyed(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
   fl->socket_gone = true;
   if (!fl->closed_ns)
     fl->closed_ns = now_ns;
-  decide_direction(f, fl);
+  /* A port the last dump saw listening: accepted. Otherwise the listeners are read again
+   * before it is folded (a server may have started since; a listener dump is cheap). */
+  if (fl->direction == DIR_UNKNOWN && listening(f, fl->key.lport))
+    fl->direction = DIR_ACCEPTED;
   if (fl->direction == DIR_UNKNOWN)
-    f->wants_listeners = true; /* a connection shorter than a dump: the listeners tell */
+    f->wants_listeners = true;
 }
 
 /* ---- the packet view ---- */
@@ -598,45 +665,84 @@ static void handshake(struct flow *fl, const struct tcp_pkt *p)
       fl->syn_ns = p->ts_ns;
     return;
   }
+  bool timed = fl->syn_ns && fl->syn_out + fl->syn_in == 1;
   if (syn && ack) {
-    if (!fl->synack_ns && fl->syn_ns && fl->syn_out + fl->syn_in == 1) {
-      fl->synack_ns = p->ts_ns;
-      int32_t us = (int32_t)((p->ts_ns - fl->syn_ns) / 1000);
-      if (p->outgoing && fl->direction == DIR_ACCEPTED)
-        fl->hs_inside_us = us;
-      else if (!p->outgoing && fl->direction == DIR_OPENED)
-        fl->hs_outside_us = us;
-    }
+    if (fl->synacks < UINT8_MAX)
+      fl->synacks++;
+    if (fl->synack_ns)
+      return;
+    fl->synack_ns = p->ts_ns;
+    int32_t us = (int32_t)((p->ts_ns - fl->syn_ns) / 1000);
+    if (timed && p->outgoing && fl->direction == DIR_ACCEPTED)
+      fl->hs_inside_us = us;
+    else if (timed && !p->outgoing && fl->direction == DIR_OPENED)
+      fl->hs_outside_us = us;
     return;
   }
   if (ack && fl->synack_ns && !fl->established) {
-    fl->established = true;
+    fl->established = true; /* however many SYNs it took */
     int32_t us = (int32_t)((p->ts_ns - fl->synack_ns) / 1000);
-    if (!p->outgoing && fl->direction == DIR_ACCEPTED)
+    timed = timed && fl->synacks == 1;
+    if (timed && !p->outgoing && fl->direction == DIR_ACCEPTED)
       fl->hs_outside_us = us;
-    else if (p->outgoing && fl->direction == DIR_OPENED)
+    else if (timed && p->outgoing && fl->direction == DIR_OPENED)
       fl->hs_inside_us = us;
   }
 }
 
-/* Bytes, segments and the container's retransmissions (a data segment that does not go beyond
- * what it had sent). */
+/* The payload of a segment that goes beyond what was sent before, in sequence space (a segment
+ * sent again adds nothing); high follows the highest end. */
+static uint32_t new_payload(const struct tcp_pkt *p, uint32_t len, uint32_t *high, bool *have)
+{
+  uint32_t end = p->seq + len;
+  if (!*have) {
+    *have = len > 0;
+    *high = end;
+    return p->payload;
+  }
+  int32_t beyond = (int32_t)(end - *high);
+  if (beyond <= 0)
+    return 0;
+  *high = end;
+  return (uint32_t)beyond < p->payload ? (uint32_t)beyond : p->payload;
+}
+
+/* How many TCP segments a packet on the link is: segmentation offload hands the link packets of
+ * up to 64 KiB, which the wire (and tcp_info) count as segments of the smaller MSS of the two
+ * ends, less the timestamps option. One when the handshake was not seen. */
+static uint32_t segments(const struct flow *fl, const struct tcp_pkt *p)
+{
+  uint32_t mss = fl->mss_local && fl->mss_remote
+                     ? (fl->mss_local < fl->mss_remote ? fl->mss_local : fl->mss_remote)
+                     : 0;
+  if (p->has_ts && mss > TCP_TS_OPTION_SPACE)
+    mss -= TCP_TS_OPTION_SPACE;
+  if (mss == 0 || p->payload <= mss)
+    return 1;
+  return (p->payload + mss - 1) / mss;
+}
+
+/* Bytes (each byte of the stream once), segments and the container's retransmissions (data
+ * segments that do not go beyond what it had sent). */
 static void count(struct flow *fl, const struct tcp_pkt *p)
 {
+  if ((p->flags & TCP_SYN) && p->mss)
+    *(p->outgoing ? &fl->mss_local : &fl->mss_remote) = p->mss;
+  uint32_t segs = segments(fl, p);
+  if (p->outgoing)
+    fl->pkts_out += segs;
+  else
+    fl->pkts_in += segs;
   uint32_t len = p->payload + ((p->flags & (TCP_SYN | TCP_FIN)) ? 1 : 0);
+  if (len == 0)
+    return;
   if (p->outgoing) {
-    fl->pkts_out++;
-    fl->bytes_out += p->payload;
-    uint32_t end = p->seq + len;
-    if (len && fl->have_seq_out && (int32_t)(end - fl->high_seq_out) <= 0 && !(p->flags & TCP_SYN))
-      fl->retrans_out++;
-    if (len && (!fl->have_seq_out || (int32_t)(end - fl->high_seq_out) > 0)) {
-      fl->high_seq_out = end;
-      fl->have_seq_out = true;
-    }
+    bool again = fl->have_seq_out && (int32_t)(p->seq + len - fl->high_seq_out) <= 0;
+    if (again && !(p->flags & TCP_SYN))
+      fl->retrans_out += segs;
+    fl->bytes_out += new_payload(p, len, &fl->high_seq_out, &fl->have_seq_out);
   } else {
-    fl->pkts_in++;
-    fl->bytes_in += p->payload;
+    fl->bytes_in += new_payload(p, len, &fl->high_seq_in, &fl->have_seq_in);
   }
 }
 
@@ -645,8 +751,10 @@ void flows_packet(struct flows *f, const struct tcp_pkt *p)
   struct flow_key k = packet_key(p);
   struct flow *fl = lookup(f, &k);
   bool new_syn = (p->flags & TCP_SYN) && !(p->flags & TCP_ACK);
-  /* The same ports again after an end: a new connection (the old one is folded first). */
-  if (fl && new_syn && (fl->closed_ns || fl->rst || (fl->fin_in && fl->fin_out))) {
+  /* The same ports again after the packets showed an end: a new connection (the old one is
+   * folded first). An end only the socket view has seen is not enough: a short connection's
+   * close is often read before its packets (the ring hands them over by the block). */
+  if (fl && new_syn && fl->by_packet && (fl->rst || (fl->fin_in && fl->fin_out))) {
     fold(f, fl, false);
     fl = NULL;
   }
@@ -714,8 +822,15 @@ void flows_finish(struct flows *f, int64_t now_ns)
   f->wants_listeners = false;
   for (size_t i = 0; i < FLOWS_MAX && f->live; i++) {
     struct flow *fl = &f->flow[i];
-    if (fl->used)
-      fold(f, fl, !fl->closed_ns && !fl->socket_gone);
+    if (!fl->used)
+      continue;
+    /* A handshake the container's end cut short never completed: an attempt that failed. */
+    if (!fl->established && (fl->syn_in || fl->syn_out)) {
+      fl->half_open_failed = true;
+      fold(f, fl, false);
+      continue;
+    }
+    fold(f, fl, !fl->closed_ns && !fl->socket_gone);
   }
   (void)now_ns;
 }
@@ -755,6 +870,24 @@ static json *maybe_us(int32_t v)
   return v >= 0 ? json_new_int(v) : json_new(JSON_NULL);
 }
 
+/* What the packet view saw of a connection on its own (to set against the socket view's). */
+static json *packet_summary_json(const struct flow_summary *s)
+{
+  json *pkt = json_new(JSON_OBJECT);
+  json_set(pkt, "bytes_sent", json_new_uint(s->pkt_bytes_out));
+  json_set(pkt, "bytes_received", json_new_uint(s->pkt_bytes_in));
+  json_set(pkt, "segments_out", json_new_uint(s->pkts_out));
+  json_set(pkt, "segments_in", json_new_uint(s->pkts_in));
+  json_set(pkt, "retransmits", json_new_uint(s->pkt_retrans_out));
+  json_set(pkt, "rtt_outside_p50_us",
+           s->pkt_rtt_outside_n ? json_new_rounded(s->pkt_rtt_outside_us) : json_new(JSON_NULL));
+  json_set(pkt, "rtt_outside_n", json_new_uint(s->pkt_rtt_outside_n));
+  json_set(pkt, "rtt_inside_p50_us",
+           s->pkt_rtt_inside_n ? json_new_rounded(s->pkt_rtt_inside_us) : json_new(JSON_NULL));
+  json_set(pkt, "rtt_inside_n", json_new_uint(s->pkt_rtt_inside_n));
+  return pkt;
+}
+
 static json *summary_json(const struct flow_summary *s)
 {
   json *o = json_new(JSON_OBJECT);
@@ -780,14 +913,7 @@ static json *summary_json(const struct flow_summary *s)
   json_set(o, "min_rtt_us", s->by_socket ? json_new_uint(s->min_rtt_us) : json_new(JSON_NULL));
   json_set(o, "delivery_rate_bps",
            s->by_socket ? json_new_uint(s->delivery_rate * 8) : json_new(JSON_NULL));
-  json *pkt = json_new(JSON_OBJECT);
-  json_set(pkt, "outside_p50_us",
-           s->pkt_rtt_outside_n ? json_new_double(s->pkt_rtt_outside_us) : json_new(JSON_NULL));
-  json_set(pkt, "outside_n", json_new_uint(s->pkt_rtt_outside_n));
-  json_set(pkt, "inside_p50_us",
-           s->pkt_rtt_inside_n ? json_new_double(s->pkt_rtt_inside_us) : json_new(JSON_NULL));
-  json_set(pkt, "inside_n", json_new_uint(s->pkt_rtt_inside_n));
-  json_set(o, "packet_rtt", pkt);
+  json_set(o, "packet", s->by_packet ? packet_summary_json(s) : json_new(JSON_NULL));
   json *hs = json_new(JSON_OBJECT);
   json_set(hs, "outside_us", maybe_us(s->hs_outside_us));
   json_set(hs, "inside_us", maybe_us(s->hs_inside_us));
@@ -827,7 +953,7 @@ static json *peers_json(const struct flows *f)
     json_set(o, "bytes_received", json_new_uint(p->bytes_received));
     json_set(o, "retransmits", json_new_uint(p->retransmits));
     json_set(o, "rtt_mean_us",
-             p->rtt_n ? json_new_double(p->rtt_sum_us / (double)p->rtt_n) : json_new(JSON_NULL));
+             p->rtt_n ? json_new_rounded(p->rtt_sum_us / (double)p->rtt_n) : json_new(JSON_NULL));
     json_append(arr, o);
   }
   free(sorted);

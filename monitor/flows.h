@@ -54,6 +54,10 @@ bool flows_wants_listeners(const struct flows *f);
 void flows_listeners_begin(struct flows *f);
 void flows_listeners_done(struct flows *f);
 
+/* Up to max established connections of the socket view whose RTT should be read again, in
+ * turn (ids for sockdiag_query); their answers go to flows_socket. */
+size_t flows_rtt_targets(struct flows *f, struct tcp_sock *ids, size_t max);
+
 /* The packet view. */
 void flows_packet(struct flows *f, const struct tcp_pkt *p);
 

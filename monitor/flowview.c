@@ -130,6 +130,21 @@ static void read_listeners(struct flowview *v)
   flows_listeners_done(v->flows);
 }
 
+/* The smoothed RTT of up to FLOWVIEW_RTT_SOCKETS open connections, in turn, every
+ * FLOWVIEW_RTT_MS: a dump's few values would make a poor median. */
+static void read_rtts(struct flowview *v)
+{
+  int64_t now = now_ns();
+  if (now < v->next_rtt_ns)
+    return;
+  v->next_rtt_ns = now + (int64_t)FLOWVIEW_RTT_MS * 1000000;
+  struct tcp_sock ids[FLOWVIEW_RTT_SOCKETS];
+  size_t n = flows_rtt_targets(v->flows, ids, FLOWVIEW_RTT_SOCKETS);
+  for (size_t i = 0; i < n; i++)
+    if (sockdiag_query(v->dump_fd, &ids[i], on_socket, v->flows, NULL) > 0)
+      v->rtt_reads++;
+}
+
 void flowview_read(struct flowview *v)
 {
   if (!v->on)
@@ -142,6 +157,8 @@ void flowview_read(struct flowview *v)
   }
   if (v->socket_on && flows_wants_listeners(v->flows))
     read_listeners(v);
+  if (v->socket_on)
+    read_rtts(v);
   flows_tick(v->flows, now_ns());
 }
 
@@ -209,6 +226,7 @@ json *flowview_json(const struct flowview *v)
     json_set(sv, "dumps_deferred", json_new_uint(v->dumps_deferred));
     json_set(sv, "dumps_idle", json_new_uint(v->dumps_idle));
     json_set(sv, "dump_cpu_us", json_new_int(v->dump_cost_ns / 1000));
+    json_set(sv, "rtt_reads", json_new_uint(v->rtt_reads));
     json_set(sv, "closes_seen", json_new_uint(v->destroyed_seen));
     json_set(sv, "closes_lost", json_new_bool(v->destroy_lost));
   }

@@ -22,6 +22,11 @@
  * container costs nothing. */
 enum { FLOWVIEW_DUMP_DUTY_PCT = 5, FLOWVIEW_MAX_POLLFDS = 2 };
 
+/* Between dumps, the smoothed RTT of open connections is read one socket at a time (a hash
+ * lookup in the kernel, some microseconds): FLOWVIEW_RTT_SOCKETS of them, in turn, every
+ * FLOWVIEW_RTT_MS. */
+enum { FLOWVIEW_RTT_MS = 100, FLOWVIEW_RTT_SOCKETS = 16 };
+
 struct flowview {
   bool on; /* at all */
   char *why_off;
@@ -34,6 +39,8 @@ struct flowview {
   uint64_t packets_at_dump, destroyed_at_dump;
   bool destroy_lost;
   int64_t next_dump_ns, dump_cost_ns;
+  int64_t next_rtt_ns;
+  uint64_t rtt_reads;
   /* packet view */
   bool packet_on, packet_failed;
   char *packet_why;

@@ -54,20 +54,24 @@ static bool discover(struct sampler *s, const char *phase)
 }
 
 /* The container's own links (the hops on its side of each path), where its packets are read. */
+/* The links the packet view reads: on each path, the container's link nearest the host (the
+ * veth; for Kata, the veth that the tc redirects join to the VM's tap, not the tap too, which
+ * would show every packet twice). */
 static size_t container_links(const struct sampler *s, int *ifindex, const char **names)
 {
   size_t n = 0;
-  for (size_t i = 0; i < s->w.topo.npaths; i++) {
+  for (size_t i = 0; i < s->w.topo.npaths && n < PKTCAP_MAX_LINKS; i++) {
     const struct net_path *p = &s->w.topo.paths[i];
-    for (size_t h = 0; h < p->nhops && n < PKTCAP_MAX_LINKS; h++) {
-      const struct net_hop *hop = &p->hops[h];
-      bool seen = false;
-      for (size_t k = 0; k < n; k++)
-        seen = seen || ifindex[k] == hop->ifindex;
-      if (hop->ns == 0 && strcmp(hop->role, "container") == 0 && !seen) {
-        ifindex[n] = hop->ifindex;
-        names[n++] = hop->name;
-      }
+    const struct net_hop *edge = NULL;
+    for (size_t h = 0; h < p->nhops; h++)
+      if (p->hops[h].ns == 0 && strcmp(p->hops[h].role, "container") == 0)
+        edge = &p->hops[h];
+    bool seen = false;
+    for (size_t k = 0; edge && k < n; k++)
+      seen = seen || ifindex[k] == edge->ifindex;
+    if (edge && !seen) {
+      ifindex[n] = edge->ifindex;
+      names[n++] = edge->name;
     }
   }
   return n;

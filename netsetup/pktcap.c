@@ -124,7 +124,8 @@ static uint32_t get32(const uint8_t *p)
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The timestamps option (kind 8, length 10) among the options; false when they do not add up. */
+/* The maximum segment size (kind 2, length 4) and timestamps (kind 8, length 10) options;
+ * false when the options do not add up. */
 static bool parse_options(const uint8_t *o, size_t len, struct tcp_pkt *out)
 {
   for (size_t i = 0; i < len;) {
@@ -137,6 +138,8 @@ static bool parse_options(const uint8_t *o, size_t len, struct tcp_pkt *out)
     }
     if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
       return false;
+    if (kind == 2 && o[i + 1] == 4)
+      out->mss = get16(o + i + 2);
     if (kind == 8 && o[i + 1] == 10) {
       out->has_ts = true;
       out->tsval = get32(o + i + 2);

@@ -110,6 +110,56 @@ static int dump_family(int fd, uint8_t family, uint32_t states, sockdiag_fn *fn,
   }
 }
 
+/* The request for one socket by its addresses, ports and cookie (the kernel's exact lookup, a
+ * hash probe: no walk over the host's sockets). */
+static void exact_request(const struct tcp_sock *id, struct inet_diag_req_v2 *r)
+{
+  *r = (struct inet_diag_req_v2){.sdiag_family = id->family,
+                                 .sdiag_protocol = IPPROTO_TCP,
+                                 .idiag_ext = 1 << (INET_DIAG_INFO - 1),
+                                 .idiag_states = ~0u};
+  r->id.idiag_sport = htons(id->sport);
+  r->id.idiag_dport = htons(id->dport);
+  memcpy(r->id.idiag_src, id->src, id->family == AF_INET ? 4 : 16);
+  memcpy(r->id.idiag_dst, id->dst, id->family == AF_INET ? 4 : 16);
+  r->id.idiag_cookie[0] = (uint32_t)id->cookie;
+  r->id.idiag_cookie[1] = (uint32_t)(id->cookie >> 32);
+}
+
+int sockdiag_query(int fd, const struct tcp_sock *id, sockdiag_fn *fn, void *arg, merr **err)
+{
+  struct {
+    struct nlmsghdr nh;
+    struct inet_diag_req_v2 r;
+  } req = {.nh = {.nlmsg_len = sizeof req,
+                  .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                  .nlmsg_flags = NLM_F_REQUEST}};
+  exact_request(id, &req.r);
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+    return merr_set(err, errno, "socket query");
+  char buf[RECV_BUF] __attribute__((aligned(8)));
+  ssize_t n;
+  do
+    n = recv(fd, buf, sizeof buf, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return merr_set(err, n < 0 ? errno : EIO, "socket query");
+  const struct nlmsghdr *nh = (const void *)buf;
+  if (!nlmsg_ok(nh, (int)n))
+    return merr_set(err, EIO, "socket query: a short reply");
+  if (nh->nlmsg_type == NLMSG_ERROR) {
+    const struct nlmsgerr *e = NLMSG_DATA(nh);
+    int code = nh->nlmsg_len >= NLMSG_LENGTH(sizeof *e) ? -e->error : EIO;
+    return code == ENOENT ? 0 : merr_set(err, code, "socket query");
+  }
+  struct tcp_sock s;
+  if (!sockdiag_parse(nh, nh->nlmsg_len, &s))
+    return 0;
+  fn(&s, arg);
+  return 1;
+}
+
 int sockdiag_dump(int fd, uint32_t states, sockdiag_fn *fn, void *arg, merr **err)
 {
   if (dump_family(fd, AF_INET, states, fn, arg, err) < 0)

@@ -35,6 +35,10 @@ typedef void sockdiag_fn(const struct tcp_sock *s, void *arg);
 /* Every TCP socket of the namespace in one of `states` (a bit per TCP state), IPv4 and IPv6. */
 int sockdiag_dump(int fd, uint32_t states, sockdiag_fn *fn, void *arg, merr **err);
 
+/* One socket, by its addresses, ports and cookie (as a dump gave them): 1 when it was found (and
+ * given to fn), 0 when it is gone. A hash lookup in the kernel, where a dump walks every TCP
+ * socket of the host. */
+int sockdiag_query(int fd, const struct tcp_sock *id, sockdiag_fn *fn, void *arg, merr **err);
 /* The pending destroy notifications; returns how many were read, -1 when some were lost to an
  * overrun (those read are still given to fn). */
 int sockdiag_read_destroyed(int fd, sockdiag_fn *fn, void *arg);

@@ -1,8 +1,12 @@
 /* Stands in for a Kata VM on the far side of a tap device, for tests: attaches to an existing
  * tap (as the hypervisor does), then counts the frames that arrive for a while, and/or writes
  * frames of a fixed size. Prints "read N frames B bytes" / "wrote N frames B bytes".
+ * With --guest, it is the VM's virtual NIC instead: it makes a tap of that name in the network
+ * namespace given (the "guest", whose own kernel then answers TCP, as a VM's does) and relays
+ * frames both ways between the two taps until it is killed.
  *
  *   tapecho --dev tap0_kata [--read-ms MS] [--write N --size S --src MAC --dst MAC]
+ *           [--guest NETNS_PATH --guest-dev NAME]
  *           [--ready FILE]   (touched once attached, so a test knows when to send)
  */
 #include <errno.h>
@@ -11,6 +15,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,14 +108,47 @@ static void read_frames(int fd, long ms)
   printf("read %ld frames %ld bytes\n", frames, bytes);
 }
 
+/* The guest's NIC: a tap made in the namespace at path, its frames relayed to and from fd. */
+static int guest_nic(const char *netns, const char *dev)
+{
+  int ns = open(netns, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns(ns, CLONE_NEWNET) < 0) {
+    fprintf(stderr, "tapecho: enter %s: %s\n", netns, strerror(errno));
+    return -1;
+  }
+  close(ns);
+  int fd = attach(dev);
+  if (fd < 0)
+    fprintf(stderr, "tapecho: make %s in %s: %s\n", dev, netns, strerror(errno));
+  return fd;
+}
+
+static void relay(int a, int b)
+{
+  unsigned char buf[65536];
+  for (;;) {
+    struct pollfd p[2] = {{.fd = a, .events = POLLIN}, {.fd = b, .events = POLLIN}};
+    if (poll(p, 2, -1) < 0 && errno != EINTR)
+      return;
+    for (int i = 0; i < 2; i++) {
+      if (!(p[i].revents & POLLIN))
+        continue;
+      ssize_t r = read(p[i].fd, buf, sizeof buf);
+      if (r > 0 && write(p[1 - i].fd, buf, (size_t)r) < 0 && errno != EIO)
+        return; /* (EIO: the other tap is down for a moment) */
+    }
+  }
+}
+
 int main(int argc, char **argv)
 {
   static const struct option opts[] = {
-      {"dev", required_argument, NULL, 'd'},   {"read-ms", required_argument, NULL, 'r'},
-      {"write", required_argument, NULL, 'w'}, {"size", required_argument, NULL, 's'},
-      {"src", required_argument, NULL, 'S'},   {"dst", required_argument, NULL, 'D'},
-      {"ready", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
-  const char *dev = NULL, *ready = NULL;
+      {"dev", required_argument, NULL, 'd'},       {"read-ms", required_argument, NULL, 'r'},
+      {"write", required_argument, NULL, 'w'},     {"size", required_argument, NULL, 's'},
+      {"src", required_argument, NULL, 'S'},       {"dst", required_argument, NULL, 'D'},
+      {"ready", required_argument, NULL, 'R'},     {"guest", required_argument, NULL, 'g'},
+      {"guest-dev", required_argument, NULL, 'G'}, {NULL, 0, NULL, 0}};
+  const char *dev = NULL, *ready = NULL, *guest = NULL, *guest_dev = "eth0";
   long read_ms = 0, nwrite = 0, size = 0;
   unsigned char src[6] = {0}, dst[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   int c;
@@ -131,6 +169,12 @@ int main(int argc, char **argv)
     case 'R':
       ready = optarg;
       break;
+    case 'g':
+      guest = optarg;
+      break;
+    case 'G':
+      guest_dev = optarg;
+      break;
     case 'S':
     case 'D':
       if (parse_mac(optarg, c == 'S' ? src : dst) < 0) {
@@ -144,7 +188,8 @@ int main(int argc, char **argv)
   }
   if (dev == NULL || (nwrite && (size < 60 || size > 9000))) {
     fprintf(stderr, "usage: tapecho --dev TAP [--read-ms MS] [--write N --size 60..9000 "
-                    "--src MAC [--dst MAC]] [--ready FILE]\n");
+                    "--src MAC [--dst MAC]] [--guest NETNS_PATH [--guest-dev NAME]] "
+                    "[--ready FILE]\n");
     return 2;
   }
   int fd = attach(dev);
@@ -152,8 +197,15 @@ int main(int argc, char **argv)
     fprintf(stderr, "tapecho: attach %s: %s\n", dev, strerror(errno));
     return 1;
   }
+  int guest_fd = guest ? guest_nic(guest, guest_dev) : -1;
+  if (guest && guest_fd < 0)
+    return 1;
   if (ready)
     close(open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  if (guest) {
+    relay(fd, guest_fd);
+    return 0;
+  }
   if (read_ms)
     read_frames(fd, read_ms);
   if (nwrite) {

@@ -4,7 +4,12 @@
 # ingress qdisc (ffff:) on both, and on each a u32 "match u8 0 0" filter whose mirred action
 # redirects to the other's egress. A stand-in for the VM (tapecho) sits on the tap. A whole
 # lifecycle through the wrapper (with a fake runtime whose "container" lives in that namespace)
-# must classify it as kata-tcfilter and count the mirred actions exactly.
+# must classify it as kata-tcfilter and count the mirred actions exactly. Then the VM answers TCP:
+# the stand-in becomes its virtual NIC, relaying the tap's frames to a tap in a namespace of its
+# own (the "guest", whose kernel answers as a VM's does), and a sockperf ping-pong from the host
+# must show in the packet view as an accepted connection with the part inside the sandbox (tap,
+# relay, guest) measured, its round trip sockperf's own p50 within 15 %, and the socket view
+# saying why it cannot run.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
@@ -14,11 +19,12 @@ tapecho=${TAPECHO:?set TAPECHO}
 measured=${MEASURED_CLI:?set MEASURED_CLI}
 [ "$(id -u)" = 0 ] || { echo "Bail out! needs root (network namespaces)"; exit 1; }
 
-ns=mkata$$ br=mkbr$$ host_end=mkh$$ host_tap=mkt$$
+ns=mkata$$ br=mkbr$$ host_end=mkh$$ host_tap=mkt$$ guest=mkvm$$
 work=$(mktemp -d /tmp/measured-kata-XXXXXX)
 cleanup() {
   kill -9 $(cat "$work/all.pids" 2>/dev/null) 2>/dev/null
   ip netns del "$ns" 2>/dev/null
+  ip netns del "$guest" 2>/dev/null
   ip link del "$br" 2>/dev/null
   ip link del "$host_end" 2>/dev/null
   ip link del "$host_tap" 2>/dev/null
@@ -162,6 +168,47 @@ for via in oci hooks; do
   check_eq "$via: record: veth pair consistent" "$(jq -r .network.counters.consistent <<<"$rec")" true
   check "$via: record: peak rate seen on the tap" test "$(jq '.network.counters.actions[] | select(.dev == "eth0") | .peak.packets_per_s' <<<"$rec" | cut -d. -f1)" -gt 0
 done
+# --- the VM answers TCP: the packet view ----------------------------------------------------
+ip netns add "$guest"
+id=kata-tcp
+begin_lifecycle oci $id
+rm -f "$work/ready"
+ip netns exec "$ns" "$tapecho" --dev tap0_kata --guest "/run/netns/$guest" --guest-dev eth0 \
+  --ready "$work/ready" &
+echo $! >>"$work/all.pids"
+disown
+for _ in $(seq 50); do [ -e "$work/ready" ] && break; sleep 0.05; done
+ip -n "$guest" link set lo up
+ip -n "$guest" link set eth0 address "$mac" mtu "$mtu" up
+ip -n "$guest" addr add 10.213.77.2/24 dev eth0
+ip addr add 10.213.77.1/24 dev "$br"
+ip netns exec "$guest" sockperf server --tcp -i 10.213.77.2 -p 11411 >/dev/null 2>&1 &
+echo $! >>"$work/all.pids"
+disown
+sleep 0.5
+p50=$(sockperf ping-pong --tcp --full-rtt -i 10.213.77.2 -p 11411 -t 2 2>&1 |
+  awk '/percentile 50.000/ {print $NF}')
+sleep 0.3
+end_lifecycle oci $id
+rec=$(grep "\"id\":\"$id\"" "$work/samples.jsonl")
+flow=$(jq -c '[.flows.top[] | select(.local | endswith(":11411"))] | max_by(.packet.segments_in)' <<<"$rec")
+tap_diag "sockperf p50 ${p50:-none} us; record: $(jq -c '{direction, views, handshake, packet}' <<<"$flow")"
+check_eq "tcp: the socket view did not run, and says why" \
+  "$(jq -c '.flows.views.socket | [.ran, .failed, (.why | test("VM"))]' <<<"$rec")" '[false,false,true]'
+check_eq "tcp: the packet view read the veth only (the tap would show every packet twice)" \
+  "$(jq -c '.flows.views.packet | [.ran, .links]' <<<"$rec")" '[true,["eth0"]]'
+check_eq "tcp: the connection was accepted, seen by its packets" \
+  "$(jq -c '[.direction, .views]' <<<"$flow")" '["accepted",["packet"]]'
+check "tcp: the handshake's part inside the sandbox (tap, relay, guest) is measured" \
+  test "$(jq '.handshake.inside_us // -1' <<<"$flow")" -ge 0
+check "tcp: so is every round trip's (inside samples)" test "$(jq .packet.rtt_inside_n <<<"$flow")" -gt 100
+ratio=$(jq --arg p "${p50:-0}" '(.packet.rtt_outside_p50_us + .packet.rtt_inside_p50_us) / ($p | tonumber)' <<<"$flow")
+tap_diag "packet view round trip / sockperf p50: $ratio"
+check "tcp: the packet view's round trip is sockperf's p50 within 15 %" \
+  awk -v r="${ratio:-0}" 'BEGIN {exit !(r >= 0.85 && r <= 1.15)}'
+check_eq "tcp: the report's inside-the-sandbox metric" \
+  "$(jq '.flows.packet_rtt_us.inside.n > 0' <<<"$rec")" true
+
 rec=$(grep '"id":"kata-hooks"' "$work/samples.jsonl")
 check_eq "hooks: the record says how it was measured" "$(jq -c '.runtime | [.name, .via, .shim]' <<<"$rec")" \
   '["katashim","shim-v2","/bin/true"]'

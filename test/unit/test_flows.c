@@ -85,7 +85,7 @@ static void an_opened_connection_from_its_packets(void **state)
   cleanup_json json *j = flows_json(f);
   assert_int_equal(get(j, PATH("connections", "opened")), 1);
   assert_int_equal(get(j, PATH("connections", "failed")), 0);
-  assert_int_equal(get(j, PATH("bytes_sent")), 1000); /* both copies of the request */
+  assert_int_equal(get(j, PATH("bytes_sent")), 500); /* each byte of the stream once */
   assert_int_equal(get(j, PATH("bytes_received")), 300);
   assert_int_equal(get(j, PATH("retransmits")), 1);
   assert_int_equal(get(j, PATH("handshake_us", "outside", "n")), 1);
@@ -101,6 +101,13 @@ static void an_opened_connection_from_its_packets(void **state)
   assert_string_equal(json_string(json_get(top, "remote")), "172.17.0.1:80");
   assert_string_equal(json_string(json_get(top, "direction")), "opened");
   assert_int_equal(get(top, PATH("duration_us")), 450);
+  assert_int_equal(get(top, PATH("packet", "bytes_sent")), 500);
+  assert_int_equal(get(top, PATH("packet", "bytes_received")), 300);
+  assert_int_equal(get(top, PATH("packet", "segments_out")), 6);
+  assert_int_equal(get(top, PATH("packet", "segments_in")), 3);
+  assert_int_equal(get(top, PATH("packet", "retransmits")), 1);
+  assert_true(fabs(getd(top, PATH("packet", "rtt_outside_p50_us")) - 50) < 50 * 0.03);
+  assert_int_equal(get(top, PATH("packet", "rtt_inside_n")), 2);
   flows_free(f);
 }
 
@@ -139,14 +146,133 @@ static void accepted_connections_from_the_socket_view(void **state)
   o.rtt_us = 300;
   flows_socket(f, &o, 2000 * US);
   flows_socket(f, &l, 2000 * US);
+  struct tcp_sock unconnected = sock(TCP_CLOSE, 0, 0); /* made, never connected */
+  flows_socket(f, &unconnected, 2000 * US);
   flows_dump_end(f, 2000 * US);
   flows_finish(f, 3000 * US);
   cleanup_json json *j = flows_json(f);
   assert_int_equal(get(j, PATH("connections", "accepted")), 1);
   assert_int_equal(get(j, PATH("connections", "opened")), 1);
   assert_int_equal(get(j, PATH("connections", "open_at_end")), 1);
+  assert_int_equal(get(j, PATH("connections", "total")), 2);
   assert_int_equal(get(j, PATH("rtt_us", "n")), 2);
   assert_int_equal(get(j, PATH("bytes_sent")), 4000);
+  flows_free(f);
+}
+
+/* The RTT of a connection is the median of what TCP measured while it sent: reads while it
+ * was idle (the same value again) do not count again; the RTT reads go round the open ones. */
+static void rtt_reads_count_only_progress(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  struct tcp_sock s = sock(TCP_ESTABLISHED, 41000, 443);
+  s.has_info = true;
+  s.rtt_us = 155; /* the handshake's, then a pause */
+  s.bytes_acked = 1;
+  for (int i = 0; i < 20; i++)
+    flows_socket(f, &s, (1000 + i) * US);
+  for (int i = 0; i < 9; i++) {
+    s.rtt_us = 30 + (uint32_t)i % 3;
+    s.bytes_acked += 14;
+    flows_socket(f, &s, (2000 + i) * US);
+  }
+  struct tcp_sock ids[4];
+  assert_int_equal(flows_rtt_targets(f, ids, 4), 1);
+  assert_int_equal(ids[0].sport, 41000);
+  assert_int_equal(ids[0].dport, 443);
+  assert_memory_equal(ids[0].dst, peer, 4);
+  flows_finish(f, 3000 * US);
+  cleanup_json json *j = flows_json(f);
+  const json *top = json_get(j, "top")->items[0];
+  assert_int_equal(get(top, PATH("rtt_us")), 31);
+  flows_free(f);
+}
+
+/* A short connection's close is often read before its packets (the ring hands them over by the
+ * block): its SYN, read late, is still the same connection. */
+static void a_close_read_before_its_packets_is_one_connection(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  flows_listeners_begin(f);
+  struct tcp_sock l = sock(TCP_LISTEN, 40000, 0);
+  flows_socket(f, &l, 1 * US);
+  flows_listeners_done(f);
+  struct tcp_sock s = sock(TCP_TIME_WAIT, 40000, 80);
+  s.has_info = true;
+  s.bytes_received = 51;
+  flows_destroyed(f, &s, 100 * US);
+  struct tcp_pkt seq[] = {
+      pkt(false, TCP_SYN, 900, 0, 10),
+      pkt(true, TCP_SYN | TCP_ACK, 100, 0, 20),
+      pkt(false, TCP_ACK, 901, 0, 30),
+      pkt(false, TCP_ACK, 901, 51, 40),
+      pkt(true, TCP_FIN | TCP_ACK, 101, 200, 50),
+      pkt(false, TCP_FIN | TCP_ACK, 952, 0, 60),
+      pkt(true, TCP_ACK, 302, 0, 70),
+  };
+  for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+    flows_packet(f, &seq[i]);
+  flows_tick(f, 1000 * US + FLOWS_GRACE_MS * 1000000LL * 2);
+  assert_int_equal(flows_live(f), 0);
+  cleanup_json json *j = flows_json(f);
+  assert_int_equal(get(j, PATH("connections", "total")), 1);
+  assert_int_equal(get(j, PATH("connections", "accepted")), 1);
+  assert_int_equal(get(j, PATH("connections", "failed")), 0);
+  flows_free(f);
+}
+
+/* A SYN sent again (a full accept queue dropped the first) still makes a connection: only the
+ * handshake's times are ambiguous. */
+static void a_syn_sent_again_still_connects(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  struct tcp_pkt seq[] = {
+      pkt(false, TCP_SYN, 900, 0, 0),
+      pkt(false, TCP_SYN, 900, 0, 1000000),
+      pkt(true, TCP_SYN | TCP_ACK, 100, 0, 1000010),
+      pkt(false, TCP_ACK, 901, 51, 1000030),
+      pkt(true, TCP_FIN | TCP_ACK, 101, 200, 1000050),
+      pkt(false, TCP_FIN | TCP_ACK, 952, 0, 1000060),
+  };
+  for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+    flows_packet(f, &seq[i]);
+  flows_finish(f, 2000000 * US);
+  cleanup_json json *j = flows_json(f);
+  assert_int_equal(get(j, PATH("connections", "accepted")), 1);
+  assert_int_equal(get(j, PATH("connections", "failed")), 0);
+  assert_int_equal(get(j, PATH("handshake_us", "inside", "n")), 0);
+  flows_free(f);
+}
+
+/* Segmentation offload gives the link packets of many segments: the packet view counts them
+ * as the wire (and tcp_info) would, from the MSS both ends announced, less the timestamps. */
+static void offloaded_packets_count_as_segments(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  struct tcp_pkt syn = with_ts(pkt(true, TCP_SYN, 100, 0, 0), 1, 0);
+  syn.mss = 1460;
+  struct tcp_pkt synack = with_ts(pkt(false, TCP_SYN | TCP_ACK, 900, 0, 10), 1, 1);
+  synack.mss = 8960; /* the smaller of the two is what both send */
+  struct tcp_pkt seq[] = {
+      syn,
+      synack,
+      with_ts(pkt(true, TCP_ACK, 101, 0, 20), 2, 1),
+      with_ts(pkt(true, TCP_ACK, 101, 1448 * 10, 30), 3, 1),   /* ten segments in one packet */
+      with_ts(pkt(true, TCP_ACK, 101, 1448 * 10, 40), 4, 1),   /* all of them again */
+      with_ts(pkt(true, TCP_ACK, 101 + 14480, 100, 50), 5, 1), /* a short one */
+  };
+  for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+    flows_packet(f, &seq[i]);
+  flows_finish(f, 100 * US);
+  cleanup_json json *j = flows_json(f);
+  const json *top = json_get(j, "top")->items[0];
+  assert_int_equal(get(top, PATH("packet", "segments_out")), 1 + 1 + 10 + 10 + 1);
+  assert_int_equal(get(top, PATH("packet", "retransmits")), 10);
+  assert_int_equal(get(top, PATH("packet", "bytes_sent")), 14480 + 100);
   flows_free(f);
 }
 
@@ -165,6 +291,12 @@ static void the_two_views_join(void **state)
   flows_socket(f, &s, 10 * US);
   flows_dump_end(f, 10 * US);
   assert_int_equal(flows_live(f), 1);
+  /* Read again, the socket is asked for by its own (IPv6) addresses. */
+  struct tcp_sock id;
+  assert_int_equal(flows_rtt_targets(f, &id, 1), 1);
+  assert_int_equal(id.family, AF_INET6);
+  assert_memory_equal(id.src, s.src, 16);
+  assert_memory_equal(id.dst, s.dst, 16);
   flows_finish(f, 20 * US);
   cleanup_json json *j = flows_json(f);
   const json *views = json_get(json_get(j, "top")->items[0], "views");
@@ -204,7 +336,9 @@ static void a_syn_flood_is_bounded(void **state)
   flows_finish(f, 6000000 * US);
   cleanup_json json *j = flows_json(f);
   assert_int_equal(get(j, PATH("connections", "untracked")), 100);
-  assert_int_equal(get(j, PATH("connections", "failed")), FLOWS_MAX);
+  /* Those cut short by the end never completed either. */
+  assert_int_equal(get(j, PATH("connections", "failed")), FLOWS_MAX + 1000);
+  assert_int_equal(get(j, PATH("connections", "open_at_end")), 0);
   assert_int_equal(get(j, PATH("connections", "total")), FLOWS_MAX + 100 + 1000);
   assert_true(json_get(j, "peers")->n <= FLOWS_PEERS_SHOWN);
   assert_true(json_get(j, "top")->n <= FLOWS_TOP);
@@ -247,6 +381,11 @@ static void frames_are_parsed_within_bounds(void **state)
   assert_int_equal(p.payload, 1000);
   assert_int_equal(p.sport, 40000);
   assert_false(p.bad_options);
+  assert_int_equal(p.mss, 0);
+  const uint8_t mss[] = {2, 4, 0x05, 0xb4}; /* 1460 */
+  n = frame(buf, mss, sizeof mss, 20 + 24);
+  assert_true(pktcap_parse(buf, n, n, &p));
+  assert_int_equal(p.mss, 1460);
   const uint8_t zero_len[] = {2, 0, 0, 0}; /* an option of length 0 would loop forever */
   n = frame(buf, zero_len, sizeof zero_len, 20 + 24);
   assert_true(pktcap_parse(buf, n, n, &p));
@@ -269,6 +408,10 @@ int main(void)
       cmocka_unit_test(an_opened_connection_from_its_packets),
       cmocka_unit_test(accepted_connections_from_the_socket_view),
       cmocka_unit_test(the_two_views_join),
+      cmocka_unit_test(rtt_reads_count_only_progress),
+      cmocka_unit_test(a_syn_sent_again_still_connects),
+      cmocka_unit_test(a_close_read_before_its_packets_is_one_connection),
+      cmocka_unit_test(offloaded_packets_count_as_segments),
       cmocka_unit_test(a_syn_flood_is_bounded),
       cmocka_unit_test(frames_are_parsed_within_bounds),
   };
