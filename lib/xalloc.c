@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void oom(void)
 {
@@ -74,4 +75,19 @@ char *xasprintf(const char *fmt, ...)
   char *r = xvasprintf(fmt, ap);
   va_end(ap);
   return r;
+}
+
+void *xmap_zeroed(size_t n)
+{
+  void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    oom();
+  return p;
+}
+
+void xunmap(void *p, size_t n)
+{
+  if (p != NULL)
+    munmap(p, n ? n : 1);
 }

@@ -17,5 +17,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* n bytes of zeroed pages that become resident only where they are written (calloc may clear
+ * what it hands out itself, making all of it resident at once); freed with xunmap. */
+void *xmap_zeroed(size_t n);
+void xunmap(void *p, size_t n);
 
 #endif

@@ -178,8 +178,8 @@ static struct flow_key packet_key(const struct tcp_pkt *p)
 struct flows *flows_new(void)
 {
   struct flows *f = xzalloc(sizeof *f);
-  /* Zeroed pages cost nothing until used: memory follows the connections really followed. */
-  f->flow = xzalloc(FLOWS_MAX * sizeof *f->flow);
+  /* Memory follows the connections really followed. */
+  f->flow = xmap_zeroed(FLOWS_MAX * sizeof *f->flow);
   f->slot = xzalloc(HASH_SLOTS * sizeof *f->slot);
   f->free = xzalloc(FLOWS_MAX * sizeof *f->free);
   f->peers = xzalloc(FLOWS_MAX_PEERS * sizeof *f->peers);
@@ -193,7 +193,7 @@ void flows_free(struct flows *f)
 {
   if (f == NULL)
     return;
-  free(f->flow);
+  xunmap(f->flow, FLOWS_MAX * sizeof *f->flow);
   free(f->slot);
   free(f->free);
   free(f->peers);
@@ -266,7 +266,7 @@ static bool flow_failed(const struct flow *fl)
 {
   if (fl->half_open_failed)
     return true;
-  bool handshake_only = !fl->established && (fl->syn_out || fl->syn_in);
+  bool handshake_only = !fl->established && (fl->syn_out || fl->syn_in || fl->synacks);
   bool socket_never_up = fl->by_socket && !fl->established &&
                          (fl->socket_state == TCP_SYN_SENT || fl->socket_state == TCP_SYN_RECV);
   return (handshake_only && (fl->rst || fl->closed_ns)) || socket_never_up;
@@ -524,6 +524,11 @@ void flows_socket(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
   }
   if (s->dport == 0)
     return; /* a socket made or bound but never connected: not a connection */
+  /* Without tcp_info, a dump's socket is the kernel's small stand-in for a connection that
+   * closed (TIME_WAIT, or FIN_WAIT2 after its close): its end was already seen. (A connection
+   * half-open in SYN_RECV has none either, and is one.) */
+  if (!s->has_info && s->state != TCP_SYN_RECV)
+    return;
   struct flow_key k = socket_key(s);
   struct flow *fl = lookup(f, &k);
   if (fl == NULL && (fl = insert(f, &k, now_ns)) == NULL)
@@ -669,6 +674,9 @@ static void handshake(struct flow *fl, const struct tcp_pkt *p)
   if (syn && ack) {
     if (fl->synacks < UINT8_MAX)
       fl->synacks++;
+    /* (its SYN unseen: one older than the capture, or beyond the cap when it came) */
+    if (fl->direction == DIR_UNKNOWN)
+      fl->direction = p->outgoing ? DIR_ACCEPTED : DIR_OPENED;
     if (fl->synack_ns)
       return;
     fl->synack_ns = p->ts_ns;
@@ -805,7 +813,7 @@ void flows_tick(struct flows *f, int64_t now_ns)
     struct flow *fl = &f->flow[i];
     if (!fl->used)
       continue;
-    if (!fl->established && (fl->syn_in || fl->syn_out) && !fl->by_socket &&
+    if (!fl->established && (fl->syn_in || fl->syn_out || fl->synacks) && !fl->by_socket &&
         now_ns - fl->first_ns > half_open) {
       fl->half_open_failed = true; /* a SYN flood, an unanswered connect */
       fl->closed_ns = fl->closed_ns ? fl->closed_ns : now_ns;
@@ -825,7 +833,7 @@ void flows_finish(struct flows *f, int64_t now_ns)
     if (!fl->used)
       continue;
     /* A handshake the container's end cut short never completed: an attempt that failed. */
-    if (!fl->established && (fl->syn_in || fl->syn_out)) {
+    if (!fl->established && (fl->syn_in || fl->syn_out || fl->synacks)) {
       fl->half_open_failed = true;
       fold(f, fl, false);
       continue;

@@ -26,6 +26,8 @@ struct tcp_sock {
   uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans, delivery_rate;
 };
 
+enum { SOCKDIAG_DESTROY_BUF = 8 << 20 };
+
 /* A NETLINK_SOCK_DIAG socket made in namespace nsfd (see netns_socket); with destroy_events,
  * non-blocking and subscribed to the TCP destroy groups of IPv4 and IPv6. */
 int sockdiag_open(int nsfd, int homefd, bool destroy_events, merr **err);
