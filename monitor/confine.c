@@ -39,6 +39,7 @@ static const int allowed[] = {
     SCMP_SYS(sendmsg),
     SCMP_SYS(recvfrom),
     SCMP_SYS(recvmsg),
+    SCMP_SYS(recvmmsg),
     /* time, the sampler's own cost */
     SCMP_SYS(clock_gettime),
     SCMP_SYS(clock_nanosleep),

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 enum { HASH_SLOTS = FLOWS_MAX * 2, PENDING_TS = 4 };
 enum direction { DIR_UNKNOWN, DIR_ACCEPTED, DIR_OPENED };
@@ -84,6 +87,7 @@ struct peer {
 };
 
 struct flows {
+  uint64_t seed;     /* of the hash (key_hash) */
   struct flow *flow; /* FLOWS_MAX of them */
   uint32_t *slot;    /* hash index: flow index + 1, 0 when empty */
   uint32_t *free;    /* stack of free flow indexes */
@@ -127,17 +131,30 @@ static void normalize(struct flow_key *k)
   }
 }
 
-static uint32_t key_hash(const struct flow_key *k)
+static uint64_t word(const uint8_t *p)
 {
-  uint64_t h = 14695981039346656037ULL; /* FNV-1a over the fields */
-  const uint8_t *parts[] = {k->local, k->remote};
-  for (size_t p = 0; p < 2; p++)
-    for (size_t i = 0; i < 16; i++)
-      h = (h ^ parts[p][i]) * 1099511628211ULL;
-  h = (h ^ k->lport) * 1099511628211ULL;
-  h = (h ^ k->rport) * 1099511628211ULL;
-  h = (h ^ k->family) * 1099511628211ULL;
-  return (uint32_t)(h ^ (h >> 32));
+  uint64_t w;
+  memcpy(&w, p, sizeof w);
+  return w;
+}
+
+/* A multiply-xorshift mix of the key's words: a few instructions a packet, where a byte-wise
+ * hash was a sixth of the monitor's time under load. The addresses and ports are the container's
+ * to choose: a secret seed per table keeps it from choosing keys that collide (a long probe for
+ * every packet), and the final avalanche (as in MurmurHash3's fmix64) spreads every bit. */
+static uint32_t key_hash(const struct flows *f, const struct flow_key *k)
+{
+  uint64_t h = f->seed ^ ((uint64_t)k->family << 32 | (uint64_t)k->lport << 16 | k->rport);
+  const uint64_t words[4] = {word(k->local), word(k->local + 8), word(k->remote),
+                             word(k->remote + 8)};
+  for (int i = 0; i < 4; i++)
+    h = (h ^ words[i]) * 0x9e3779b97f4a7c15ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return (uint32_t)h;
 }
 
 static bool key_eq(const struct flow_key *a, const struct flow_key *b)
@@ -178,6 +195,8 @@ static struct flow_key packet_key(const struct tcp_pkt *p)
 struct flows *flows_new(void)
 {
   struct flows *f = xzalloc(sizeof *f);
+  if (getrandom(&f->seed, sizeof f->seed, GRND_NONBLOCK) != sizeof f->seed)
+    f->seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
   /* Memory follows the connections really followed. */
   f->flow = xmap_zeroed(FLOWS_MAX * sizeof *f->flow);
   f->slot = xzalloc(HASH_SLOTS * sizeof *f->slot);
@@ -202,7 +221,7 @@ void flows_free(struct flows *f)
 
 static struct flow *lookup(struct flows *f, const struct flow_key *k)
 {
-  for (uint32_t i = key_hash(k) % HASH_SLOTS;; i = (i + 1) % HASH_SLOTS) {
+  for (uint32_t i = key_hash(f, k) % HASH_SLOTS;; i = (i + 1) % HASH_SLOTS) {
     if (f->slot[i] == 0)
       return NULL;
     struct flow *fl = &f->flow[f->slot[i] - 1];
@@ -223,7 +242,7 @@ static struct flow *insert(struct flows *f, const struct flow_key *k, int64_t no
   fl->used = true;
   fl->first_ns = fl->last_ns = now_ns;
   fl->hs_outside_us = fl->hs_inside_us = -1;
-  uint32_t i = key_hash(k) % HASH_SLOTS;
+  uint32_t i = key_hash(f, k) % HASH_SLOTS;
   while (f->slot[i])
     i = (i + 1) % HASH_SLOTS;
   f->slot[i] = idx + 1;
@@ -237,11 +256,11 @@ static struct flow *insert(struct flows *f, const struct flow_key *k, int64_t no
 static void unindex(struct flows *f, struct flow *fl)
 {
   uint32_t idx = (uint32_t)(fl - f->flow);
-  uint32_t i = key_hash(&fl->key) % HASH_SLOTS;
+  uint32_t i = key_hash(f, &fl->key) % HASH_SLOTS;
   while (f->slot[i] != idx + 1)
     i = (i + 1) % HASH_SLOTS;
   for (uint32_t j = (i + 1) % HASH_SLOTS; f->slot[j]; j = (j + 1) % HASH_SLOTS) {
-    uint32_t home = key_hash(&f->flow[f->slot[j] - 1].key) % HASH_SLOTS;
+    uint32_t home = key_hash(f, &f->flow[f->slot[j] - 1].key) % HASH_SLOTS;
     /* Move j back to i when i lies on j's probe path (from home to j, cyclically). */
     bool on_path = i <= j ? (home <= i || home > j) : (home <= i && home > j);
     if (on_path) {
@@ -482,6 +501,28 @@ static void socket_id(const struct flow *fl, struct tcp_sock *id)
   }
 }
 
+void flows_each_open(struct flows *f, sockdiag_fn *fn, void *arg)
+{
+  for (size_t i = 0; i < f->used_below; i++) {
+    const struct flow *fl = &f->flow[i];
+    if (!fl->used || fl->socket_gone || fl->closed_ns)
+      continue;
+    struct tcp_sock id;
+    if (fl->by_socket) {
+      socket_id(fl, &id);
+    } else { /* seen by its packets only: asked for by their addresses, whatever its cookie */
+      memset(&id, 0, sizeof id);
+      id.family = fl->key.family;
+      id.sport = fl->key.lport;
+      id.dport = fl->key.rport;
+      memcpy(id.src, fl->key.local, 16);
+      memcpy(id.dst, fl->key.remote, 16);
+      id.cookie = SOCKDIAG_ANY_COOKIE;
+    }
+    fn(&id, arg);
+  }
+}
+
 size_t flows_rtt_targets(struct flows *f, struct tcp_sock *ids, size_t max)
 {
   size_t n = 0;
@@ -513,6 +554,20 @@ void flows_dump_begin(struct flows *f)
   f->listen_overflow = false;
 }
 
+/* The connection of a socket, made when new (NULL beyond the cap). The same addresses and ports
+ * as one whose socket already ended, within its grace, are a new connection (the kernel reuses a
+ * loopback connection's ports while the old one is in TIME_WAIT): another socket, by its cookie. */
+static struct flow *socket_flow(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
+{
+  struct flow_key k = socket_key(s);
+  struct flow *fl = lookup(f, &k);
+  if (fl && fl->by_socket && fl->socket_gone && fl->cookie != s->cookie) {
+    fold(f, fl, false);
+    fl = NULL;
+  }
+  return fl ? fl : insert(f, &k, now_ns);
+}
+
 void flows_socket(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
 {
   if (s->state == TCP_LISTEN) {
@@ -529,9 +584,8 @@ void flows_socket(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
    * half-open in SYN_RECV has none either, and is one.) */
   if (!s->has_info && s->state != TCP_SYN_RECV)
     return;
-  struct flow_key k = socket_key(s);
-  struct flow *fl = lookup(f, &k);
-  if (fl == NULL && (fl = insert(f, &k, now_ns)) == NULL)
+  struct flow *fl = socket_flow(f, s, now_ns);
+  if (fl == NULL)
     return; /* beyond the cap: counted when it ends */
   take_info(fl, s, now_ns);
   if (fl->direction == DIR_UNKNOWN && s->state == TCP_SYN_SENT)
@@ -544,7 +598,7 @@ void flows_dump_end(struct flows *f, int64_t now_ns)
   memcpy(f->listen, f->listen_next, f->nlisten_next * sizeof *f->listen);
   f->nlisten = f->nlisten_next;
   f->nlisten_known = true;
-  for (size_t i = 0; i < FLOWS_MAX && f->live; i++)
+  for (size_t i = 0; i < f->used_below && f->live; i++)
     if (f->flow[i].used)
       decide_direction(f, &f->flow[i]);
 }
@@ -571,9 +625,8 @@ void flows_destroyed(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
 {
   if (s->state == TCP_LISTEN || s->dport == 0)
     return; /* a listener or a socket never connected: no connection ended */
-  struct flow_key k = socket_key(s);
-  struct flow *fl = lookup(f, &k);
-  if (fl == NULL && (fl = insert(f, &k, now_ns)) == NULL) {
+  struct flow *fl = socket_flow(f, s, now_ns);
+  if (fl == NULL) {
     f->untracked++;
     return;
   }
@@ -809,7 +862,7 @@ void flows_tick(struct flows *f, int64_t now_ns)
   if (f->wants_listeners)
     return; /* the listeners are read first: they say which ended connections were accepted */
   int64_t half_open = (int64_t)FLOWS_HALF_OPEN_MS * 1000000;
-  for (size_t i = 0; i < FLOWS_MAX && f->live; i++) {
+  for (size_t i = 0; i < f->used_below && f->live; i++) {
     struct flow *fl = &f->flow[i];
     if (!fl->used)
       continue;
@@ -828,7 +881,7 @@ void flows_tick(struct flows *f, int64_t now_ns)
 void flows_finish(struct flows *f, int64_t now_ns)
 {
   f->wants_listeners = false;
-  for (size_t i = 0; i < FLOWS_MAX && f->live; i++) {
+  for (size_t i = 0; i < f->used_below && f->live; i++) {
     struct flow *fl = &f->flow[i];
     if (!fl->used)
       continue;

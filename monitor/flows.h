@@ -58,6 +58,10 @@ void flows_listeners_done(struct flows *f);
  * turn (ids for sockdiag_query); their answers go to flows_socket. */
 size_t flows_rtt_targets(struct flows *f, struct tcp_sock *ids, size_t max);
 
+/* Every connection still open, by the id of its socket (for sockdiag_query; one seen only by
+ * its packets has SOCKDIAG_ANY_COOKIE); fn may read them into the table (flows_socket). */
+void flows_each_open(struct flows *f, sockdiag_fn *fn, void *arg);
+
 /* The packet view. */
 void flows_packet(struct flows *f, const struct tcp_pkt *p);
 

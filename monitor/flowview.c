@@ -97,6 +97,8 @@ void flowview_set_links(struct flowview *v, const int *links, const char *const 
 size_t flowview_pollfds(const struct flowview *v, struct pollfd *p)
 {
   size_t n = 0;
+  if (now_ns() < v->next_read_ns)
+    return 0;
   if (v->socket_on)
     p[n++] = (struct pollfd){.fd = v->destroy_fd, .events = POLLIN};
   if (v->packet_on)
@@ -145,10 +147,8 @@ static void read_rtts(struct flowview *v)
       v->rtt_reads++;
 }
 
-void flowview_read(struct flowview *v)
+static void read_now(struct flowview *v)
 {
-  if (!v->on)
-    return;
   if (v->socket_on && sockdiag_read_destroyed(v->destroy_fd, on_destroyed, v) < 0)
     v->destroy_lost = true;
   if (v->packet_on) {
@@ -160,6 +160,13 @@ void flowview_read(struct flowview *v)
   if (v->socket_on)
     read_rtts(v);
   flows_tick(v->flows, now_ns());
+  v->next_read_ns = now_ns() + (int64_t)FLOWVIEW_READ_MS * 1000000;
+}
+
+void flowview_read(struct flowview *v)
+{
+  if (v->on && now_ns() >= v->next_read_ns)
+    read_now(v);
 }
 
 void flowview_dump(struct flowview *v, bool force)
@@ -193,15 +200,29 @@ void flowview_dump(struct flowview *v, bool force)
 
 int flowview_timeout_ms(const struct flowview *v)
 {
-  return v->on && flows_live(v->flows) ? FLOWS_GRACE_MS : -1;
+  if (!v->on)
+    return -1;
+  int64_t wait = v->next_read_ns - now_ns();
+  if (wait > 0) /* the descriptors are not polled meanwhile */
+    return (int)((wait + 999999) / 1000000);
+  return flows_live(v->flows) ? FLOWS_GRACE_MS : -1;
+}
+
+static void read_open(const struct tcp_sock *id, void *arg)
+{
+  struct flowview *v = arg;
+  sockdiag_query(v->dump_fd, id, on_socket, v->flows, NULL);
 }
 
 void flowview_finish(struct flowview *v)
 {
   if (!v->on)
     return;
-  flowview_read(v);
-  flowview_dump(v, true); /* what is still open at the end */
+  read_now(v);
+  /* What is still open at the end, each socket read by itself: a dump would cost the exit a
+   * walk over every TCP socket of the host. */
+  if (v->socket_on)
+    flows_each_open(v->flows, read_open, v);
   flows_finish(v->flows, now_ns());
 }
 

@@ -27,6 +27,11 @@ enum { FLOWVIEW_DUMP_DUTY_PCT = 5, FLOWVIEW_MAX_POLLFDS = 2 };
  * FLOWVIEW_RTT_MS. */
 enum { FLOWVIEW_RTT_MS = 100, FLOWVIEW_RTT_SOCKETS = 16 };
 
+/* The sockets and the ring are read at most every FLOWVIEW_READ_MS: under a load of thousands
+ * of connections a second, a wake-up per close would cost more than the reading (the closes wait
+ * in the socket's buffer, the packets in the ring's blocks, which hold far more than that). */
+enum { FLOWVIEW_READ_MS = 10 };
+
 struct flowview {
   bool on; /* at all */
   char *why_off;
@@ -41,6 +46,7 @@ struct flowview {
   int64_t next_dump_ns, dump_cost_ns;
   int64_t next_rtt_ns;
   uint64_t rtt_reads;
+  int64_t next_read_ns; /* no reading before (FLOWVIEW_READ_MS) */
   /* packet view */
   bool packet_on, packet_failed;
   char *packet_why;
@@ -68,17 +74,19 @@ void flowview_open(struct flowview *v, int nsfd, int homefd, const struct flowvi
 /* The container's links changed: the packet view follows them. */
 void flowview_set_links(struct flowview *v, const int *links, const char *const *names, size_t n);
 
-/* The descriptors to poll (POLLIN); returns how many were put in p[0..]. */
+/* The descriptors to poll (POLLIN); returns how many were put in p[0..]: none until the next
+ * read is due (flowview_timeout_ms says when). */
 size_t flowview_pollfds(const struct flowview *v, struct pollfd *p);
 
-/* Reads what is pending on them (non-blocking), and folds what ended. */
+/* Reads what is pending on them (non-blocking), and folds what ended; nothing before the next
+ * read is due. */
 void flowview_read(struct flowview *v);
 
 /* A socket dump (at a sample), when the duty budget allows and something may have changed;
  * force: now. */
 void flowview_dump(struct flowview *v, bool force);
 
-/* Milliseconds until the next dump or fold is due, -1 when nothing is open. */
+/* Milliseconds until the next read or fold is due, -1 when nothing is open or waits. */
 int flowview_timeout_ms(const struct flowview *v);
 
 /* The container ended: what is left is read, every connection folded. */

@@ -67,8 +67,8 @@ static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct
   struct pollfd p[P_FLOWS + FLOWVIEW_MAX_POLLFDS] = {{.fd = w->pidfd, .events = POLLIN},
                                                      {.fd = w->wakefd, .events = POLLIN},
                                                      {.fd = w->nl, .events = POLLIN}};
-  size_t nflows = sampler_pollfds(s, p + P_FLOWS);
   for (;;) {
+    size_t nflows = sampler_pollfds(s, p + P_FLOWS); /* (none while their reading waits) */
     int r = poll(p, P_FLOWS + nflows, sampler_timeout_ms(s));
     if (r < 0 && errno != EINTR)
       break;

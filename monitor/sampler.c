@@ -140,7 +140,6 @@ static bool sample(struct sampler *s)
   }
   net_series_add(&s->series, &now);
   net_view_clear(&now);
-  flowview_dump(&s->flows, false);
   if (mono_us() >= s->next_checkpoint_us) {
     s->next_checkpoint_us = mono_us() + SAMPLER_CHECKPOINT_MS * 1000LL;
     write_summary(s);
@@ -225,6 +224,7 @@ void sampler_start(struct sampler *s)
     follow_links(s);
   s->sampling = true;
   s->baseline = sample(s) || s->baseline;
+  flowview_dump(&s->flows, false); /* what the container opened or listens on from its start */
   s->next_us = mono_us() + s->interval_us;
 }
 
@@ -242,7 +242,10 @@ void sampler_tick(struct sampler *s)
 {
   if (!s->sampling || mono_us() < s->next_us)
     return;
-  sample(s);
+  /* The sockets are read at the sampling interval (within their duty budget); not in the
+   * samples of the exit and the drain, which must be quick. */
+  if (sample(s))
+    flowview_dump(&s->flows, false);
   /* Keep the cadence; after a long stall (a stopped process) start again from now. */
   s->next_us += s->interval_us;
   if (s->next_us < mono_us())

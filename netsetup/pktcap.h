@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 enum {
-  PKTCAP_SNAPLEN = 192, /* Ethernet, an IPv6 header and a TCP header with all its options */
+  PKTCAP_SNAPLEN = 136, /* Ethernet (14), IPv4 with options (60; IPv6: 40), TCP with options (60) */
   PKTCAP_MAX_LINKS = 8,
   TCP_FIN = 0x01,
   TCP_SYN = 0x02,

@@ -171,15 +171,41 @@ int sockdiag_dump(int fd, uint32_t states, sockdiag_fn *fn, void *arg, merr **er
   return dump_family(fd, AF_INET6, states, fn, arg, err);
 }
 
+/* The notifications of one datagram; returns how many sockets were given to fn. */
+static int each_destroyed(const char *buf, size_t n, sockdiag_fn *fn, void *arg)
+{
+  int count = 0, left = (int)n;
+  for (const struct nlmsghdr *nh = (const void *)buf; nlmsg_ok(nh, left);
+       nh = nlmsg_next((struct nlmsghdr *)nh, &left)) {
+    struct tcp_sock s;
+    if (sockdiag_parse(nh, nh->nlmsg_len, &s)) {
+      fn(&s, arg);
+      count++;
+    }
+  }
+  return count;
+}
+
 int sockdiag_read_destroyed(int fd, sockdiag_fn *fn, void *arg)
 {
-  char buf[RECV_BUF] __attribute__((aligned(8)));
+  /* A notification a datagram: read in batches (one system call for many closes), into a
+   * buffer of its own (the monitor reads from one thread). */
+  enum { BATCH = 32, DATAGRAM = 2048 };
+  static char bufs[BATCH][DATAGRAM] __attribute__((aligned(8)));
+  struct iovec iov[BATCH];
+  struct mmsghdr msgs[BATCH];
+  struct sockaddr_nl from[BATCH];
   int count = 0;
   bool lost = false;
   for (;;) {
-    struct sockaddr_nl from;
-    socklen_t fromlen = sizeof from;
-    ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+    for (int i = 0; i < BATCH; i++) {
+      iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = DATAGRAM};
+      msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
+                                             .msg_namelen = sizeof from[i],
+                                             .msg_iov = &iov[i],
+                                             .msg_iovlen = 1}};
+    }
+    int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno == ENOBUFS) {
@@ -188,16 +214,8 @@ int sockdiag_read_destroyed(int fd, sockdiag_fn *fn, void *arg)
     }
     if (n <= 0)
       return lost ? -1 : count;
-    if (from.nl_pid != 0)
-      continue; /* only the kernel reports a socket's end */
-    int left = (int)n;
-    for (const struct nlmsghdr *nh = (const void *)buf; nlmsg_ok(nh, left);
-         nh = nlmsg_next((struct nlmsghdr *)nh, &left)) {
-      struct tcp_sock s;
-      if (sockdiag_parse(nh, nh->nlmsg_len, &s)) {
-        fn(&s, arg);
-        count++;
-      }
-    }
+    for (int i = 0; i < n; i++)
+      if (from[i].nl_pid == 0) /* only the kernel reports a socket's end */
+        count += each_destroyed(bufs[i], msgs[i].msg_len, fn, arg);
   }
 }

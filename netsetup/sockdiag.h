@@ -27,6 +27,8 @@ struct tcp_sock {
 };
 
 enum { SOCKDIAG_DESTROY_BUF = 8 << 20 };
+/* A cookie that matches any socket (the kernel's INET_DIAG_NOCOOKIE in both halves). */
+#define SOCKDIAG_ANY_COOKIE UINT64_MAX
 
 /* A NETLINK_SOCK_DIAG socket made in namespace nsfd (see netns_socket); with destroy_events,
  * non-blocking and subscribed to the TCP destroy groups of IPv4 and IPv6. */

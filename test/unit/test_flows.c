@@ -227,6 +227,25 @@ static void a_close_read_before_its_packets_is_one_connection(void **state)
   flows_free(f);
 }
 
+/* The kernel reuses a loopback connection's ports while the last one is in TIME_WAIT: two
+ * sockets, two connections, however close their ends. */
+static void ports_reused_are_another_connection(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  struct tcp_sock s = sock(TCP_CLOSE, 41000, 443);
+  s.has_info = true;
+  s.bytes_acked = 10;
+  s.cookie = 1;
+  flows_destroyed(f, &s, 100 * US);
+  s.cookie = 2;
+  flows_destroyed(f, &s, 150 * US);
+  flows_finish(f, 1000 * US);
+  cleanup_json json *j = flows_json(f);
+  assert_int_equal(get(j, PATH("connections", "total")), 2);
+  flows_free(f);
+}
+
 /* A SYN sent again (a full accept queue dropped the first) still makes a connection: only the
  * handshake's times are ambiguous. */
 static void a_syn_sent_again_still_connects(void **state)
@@ -415,6 +434,7 @@ int main(void)
       cmocka_unit_test(the_two_views_join),
       cmocka_unit_test(rtt_reads_count_only_progress),
       cmocka_unit_test(a_syn_sent_again_still_connects),
+      cmocka_unit_test(ports_reused_are_another_connection),
       cmocka_unit_test(a_close_read_before_its_packets_is_one_connection),
       cmocka_unit_test(offloaded_packets_count_as_segments),
       cmocka_unit_test(a_syn_flood_is_bounded),
