@@ -75,15 +75,17 @@ check_daemon_json_for() {
 fetch_docker26() { # prints the .debs' paths: the engine, then its client
   mkdir -p "$cache"
   local deb cli
-  deb=$(ls "$cache"/docker.io_26.*.deb 2>/dev/null | tail -1)
-  cli=$(ls "$cache"/docker-cli_26.*.deb 2>/dev/null | tail -1)
+  # (none cached yet on a fresh machine: not an error)
+  deb=$(ls "$cache"/docker.io_26.*.deb 2>/dev/null | tail -1 || true)
+  cli=$(ls "$cache"/docker-cli_26.*.deb 2>/dev/null | tail -1 || true)
   if [ -z "$deb" ] || [ -z "$cli" ]; then
     local tmp mirror
     tmp=$(mktemp -d)
     chmod 755 "$tmp" # apt's download user must be able to write there
     # The archive this machine uses (its sources' URIs, not their comments).
-    mirror=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-      grep -E '^(URIs:|deb )' | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -1 | tr -d ' ')
+    # (either file may be missing: cat's complaint is not an error)
+    mirror=$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } |
+      grep -E '^(URIs:|deb )' | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -1 | tr -d ' ' || true)
     echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror:-http://deb.debian.org/debian} trixie main" \
       >"$tmp/sources.list"
     mkdir -p "$tmp/lists/partial"

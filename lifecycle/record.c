@@ -222,6 +222,9 @@ static json *network_section(const struct lifecycle_events *le, const json *net,
     add_missed(missed, "network counters: the monitor left no summary");
     return o;
   }
+  if (json_is(json_get(net, "final"), JSON_FALSE))
+    add_missed(missed, "network counters: the monitor stopped before the container ended; "
+                       "counters and connections stop at its last checkpoint");
   const json *counters = json_get(net, "counters");
   json_set(o, "counters",
            json_is(counters, JSON_OBJECT) ? json_clone(counters) : json_new(JSON_NULL));

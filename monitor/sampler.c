@@ -100,9 +100,12 @@ static void follow_changes(struct sampler *s)
     follow_links(s);
 }
 
-static void write_summary(struct sampler *s)
+/* The summary so far (a checkpoint), or the last one (final: written at the container's end; a
+ * summary that is not final was left by a monitor that ended first). */
+static void write_summary(struct sampler *s, bool final)
 {
   cleanup_json json *o = json_new(JSON_OBJECT);
+  json_set(o, "final", json_new_bool(final));
   if (!s->enabled) {
     json_set(o, "counters", json_new(JSON_NULL));
     json_set(o, "why", json_clone(s->why_disabled));
@@ -142,7 +145,7 @@ static bool sample(struct sampler *s)
   net_view_clear(&now);
   if (mono_us() >= s->next_checkpoint_us) {
     s->next_checkpoint_us = mono_us() + SAMPLER_CHECKPOINT_MS * 1000LL;
-    write_summary(s);
+    write_summary(s, false);
   }
   return true;
 }
@@ -299,7 +302,7 @@ void sampler_finish(struct sampler *s)
     drain(s);
   flowview_finish(&s->flows);
   note_gone_links(s);
-  write_summary(s);
+  write_summary(s, true);
 }
 
 void sampler_close(struct sampler *s)

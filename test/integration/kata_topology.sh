@@ -169,9 +169,9 @@ for via in oci hooks; do
   check "$via: record: peak rate seen on the tap" test "$(jq '.network.counters.actions[] | select(.dev == "eth0") | .peak.packets_per_s' <<<"$rec" | cut -d. -f1)" -gt 0
 done
 # --- the VM answers TCP: the packet view ----------------------------------------------------
+# Three lifecycles, a sockperf ping-pong from the host in each; the round trips are compared by
+# their median ratio (a relay in user space is a noisy VM).
 ip netns add "$guest"
-id=kata-tcp
-begin_lifecycle oci $id
 rm -f "$work/ready"
 ip netns exec "$ns" "$tapecho" --dev tap0_kata --guest "/run/netns/$guest" --guest-dev eth0 \
   --ready "$work/ready" &
@@ -186,13 +186,21 @@ ip netns exec "$guest" sockperf server --tcp -i 10.213.77.2 -p 11411 >/dev/null 
 echo $! >>"$work/all.pids"
 disown
 sleep 0.5
-p50=$(sockperf ping-pong --tcp --full-rtt -i 10.213.77.2 -p 11411 -t 2 2>&1 |
-  awk '/percentile 50.000/ {print $NF}')
-sleep 0.3
-end_lifecycle oci $id
-rec=$(grep "\"id\":\"$id\"" "$work/samples.jsonl")
-flow=$(jq -c '[.flows.top[] | select(.local | endswith(":11411"))] | max_by(.packet.segments_in)' <<<"$rec")
-tap_diag "sockperf p50 ${p50:-none} us; record: $(jq -c '{direction, views, handshake, packet}' <<<"$flow")"
+ratios=""
+for run in 1 2 3; do
+  id=kata-tcp-$run
+  begin_lifecycle oci $id
+  p50=$(sockperf ping-pong --tcp --full-rtt -i 10.213.77.2 -p 11411 -t 2 2>&1 |
+    awk '/percentile 50.000/ {print $NF}')
+  sleep 0.3
+  end_lifecycle oci $id
+  rec=$(grep "\"id\":\"$id\"" "$work/samples.jsonl")
+  flow=$(jq -c '[.flows.top[] | select(.local | endswith(":11411"))] | max_by(.packet.segments_in)' <<<"$rec")
+  tap_diag "run $run: sockperf p50 ${p50:-none} us; record: $(jq -c '{direction, views, handshake, packet}' <<<"$flow")"
+  ratios="$ratios $(jq --arg p "${p50:-0}" '(.packet.rtt_outside_p50_us + .packet.rtt_inside_p50_us) / ($p | tonumber) * 1000 | round / 1000' <<<"$flow")"
+done
+ratio=$(tr ' ' '\n' <<<"$ratios" | grep . | sort -g | sed -n 2p)
+tap_diag "packet view round trip / sockperf p50 per run:$ratios (median $ratio)"
 check_eq "tcp: the socket view did not run, and says why" \
   "$(jq -c '.flows.views.socket | [.ran, .failed, (.why | test("VM"))]' <<<"$rec")" '[false,false,true]'
 check_eq "tcp: the packet view read the veth only (the tap would show every packet twice)" \
@@ -202,9 +210,7 @@ check_eq "tcp: the connection was accepted, seen by its packets" \
 check "tcp: the handshake's part inside the sandbox (tap, relay, guest) is measured" \
   test "$(jq '.handshake.inside_us // -1' <<<"$flow")" -ge 0
 check "tcp: so is every round trip's (inside samples)" test "$(jq .packet.rtt_inside_n <<<"$flow")" -gt 100
-ratio=$(jq --arg p "${p50:-0}" '(.packet.rtt_outside_p50_us + .packet.rtt_inside_p50_us) / ($p | tonumber)' <<<"$flow")
-tap_diag "packet view round trip / sockperf p50: $ratio"
-check "tcp: the packet view's round trip is sockperf's p50 within 15 %" \
+check "tcp: the packet view's round trip is sockperf's p50 within 15 % (median of 3 runs)" \
   awk -v r="${ratio:-0}" 'BEGIN {exit !(r >= 0.85 && r <= 1.15)}'
 check_eq "tcp: the report's inside-the-sandbox metric" \
   "$(jq '.flows.packet_rtt_us.inside.n > 0' <<<"$rec")" true

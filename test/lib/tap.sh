@@ -22,10 +22,10 @@ tap_skip() { # description, reason
 tap_diag() { printf '# %s\n' "$@"; }
 
 # check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
+check() { # DESCRIPTION COMMAND...: passes when the command succeeds (its output is not TAP)
   local desc=$1
   shift
-  if "$@"; then tap_ok "$desc"; else tap_fail "$desc"; fi
+  if "$@" >/dev/null; then tap_ok "$desc"; else tap_fail "$desc"; fi
 }
 
 # check_eq DESCRIPTION GOT WANT
