@@ -227,7 +227,6 @@ void sampler_start(struct sampler *s)
     follow_links(s);
   s->sampling = true;
   s->baseline = sample(s) || s->baseline;
-  flowview_dump(&s->flows, false); /* what the container opened or listens on from its start */
   s->next_us = mono_us() + s->interval_us;
 }
 
