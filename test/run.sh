@@ -7,7 +7,8 @@
 #      runtime), integration (the real docker CLI and engine)
 #   3. unit and functional again in an ASan+UBSan build; the libFuzzer harnesses briefly
 #   4. the overhead and report-speed benchmarks, briefly (reported, never asserted)
-#   5. for every further engine: switch to it (contrib/engine.sh) and run the integration suite
+#   5. for every further engine: switch to it (contrib/engine.sh) and run the 'engine' suite (the
+#      integration tests whose subject is the engine's side of the contract; test/meson.build)
 # Prints one result line per engine, then "N passed, N failed, N skipped" over everything,
 # counted over test points; exits non-zero on any failure.
 set -uo pipefail
@@ -74,10 +75,10 @@ for engine in "${engines[@]:1}"; do
     extra_fail=$((extra_fail + 1))
     continue
   fi
-  printf '\n== integration tests on Docker %s\n' "$engine"
-  meson test -C "$build" --suite integration --print-errorlogs --logbase "testlog-docker$engine"
+  printf '\n== the engine tests on Docker %s\n' "$engine"
+  meson test -C "$build" --suite engine --print-errorlogs --logbase "testlog-docker$engine"
   logs+=("$build/meson-logs/testlog-docker$engine.json")
-  per_engine+=("Docker $engine (integration): $("$top/test/count-results.sh" "${logs[-1]}")")
+  per_engine+=("Docker $engine (engine tests): $("$top/test/count-results.sh" "${logs[-1]}")")
 done
 
 printf '\n'
