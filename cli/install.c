@@ -5,6 +5,8 @@
 #include "daemon_json.h"
 #include "install_containerd.h"
 #include "install_docker.h"
+#include "install_podman.h"
+#include "podman_config.h"
 #include "register_args.h"
 
 #include <stdio.h>
@@ -15,7 +17,10 @@ static void help(void)
          "                        [--dry-run] [--no-reload] [--bindir DIR]\n"
          "                        [--docker-version VERSION]\n"
          "       measured install --engine containerd [--containerd-config PATH]\n"
-         "                        [--runtime NAME]... [--dry-run] [--bindir DIR]\n\n"
+         "                        [--runtime NAME]... [--dry-run] [--bindir DIR]\n"
+         "       measured install --engine podman [--podman-config-dir DIR]\n"
+         "                        [--runtime NAME]... [--default] [--dry-run] [--no-reload]\n"
+         "                        [--bindir DIR]\n\n"
          "Registers measured-NAME runtimes in Docker's daemon.json (default %s),\n"
          "keeping every other setting, after a timestamped backup; then reloads the engine\n"
          "and confirms that it lists them. Without --runtime: every runtime of the table\n"
@@ -29,8 +34,46 @@ static void help(void)
          "next to this program).\n"
          "--engine containerd: every runtime of the table whose containerd shim is installed\n"
          "(or the ones named) becomes a CRI runtime handler measured-NAME in a drop-in file\n"
-         "next to config.toml (default %s), which config.toml imports.\n",
-         DAEMON_JSON_DEFAULT, CONTAINERD_CONFIG_DEFAULT);
+         "next to config.toml (default %s), which config.toml imports.\n"
+         "--engine podman: every runtime of the table with an OCI command line (or the ones\n"
+         "named, added to those registered before) goes into measured's own drop-in\n"
+         "%s in podman's containers.conf.d (default %s for root, the\n"
+         "user's ~/.config/containers/containers.conf.d otherwise), with podman's lists of\n"
+         "runtimes that support JSON logs, KVM and running without cgroups extended to the\n"
+         "measured runtimes of those that do; then podman is asked which file each name runs\n"
+         "(--no-reload: not asked).\n",
+         DAEMON_JSON_DEFAULT, CONTAINERD_CONFIG_DEFAULT, PODMAN_DROPIN_NAME, PODMAN_SYSTEM_DIR);
+}
+
+static int install(const struct register_args *a, merr **err)
+{
+  if (a->engine == ENGINE_CONTAINERD) {
+    struct containerd_opts o = {.config = a->containerd_config,
+                                .names = a->names,
+                                .nnames = a->nnames,
+                                .bindir = a->bindir,
+                                .dry_run = a->dry_run};
+    return containerd_install(&o, err);
+  }
+  if (a->engine == ENGINE_PODMAN) {
+    struct podman_opts o = {.dir = a->podman_dir,
+                            .names = a->names,
+                            .nnames = a->nnames,
+                            .bindir = a->bindir,
+                            .set_default = a->set_default,
+                            .dry_run = a->dry_run,
+                            .no_confirm = a->no_reload};
+    return podman_install(&o, err);
+  }
+  struct docker_opts o = {.config = a->docker_config,
+                          .names = a->names,
+                          .nnames = a->nnames,
+                          .bindir = a->bindir,
+                          .docker_version = a->docker_version,
+                          .set_default = a->set_default,
+                          .dry_run = a->dry_run,
+                          .no_reload = a->no_reload};
+  return docker_install(&o, err);
 }
 
 int cmd_install(int argc, char **argv)
@@ -42,26 +85,7 @@ int cmd_install(int argc, char **argv)
                           argv, help, &a, &status) < 0)
     return status;
   cleanup_merr merr *err = NULL;
-  int ret;
-  if (a.engine == ENGINE_CONTAINERD) {
-    struct containerd_opts o = {.config = a.containerd_config,
-                                .names = a.names,
-                                .nnames = a.nnames,
-                                .bindir = a.bindir,
-                                .dry_run = a.dry_run};
-    ret = containerd_install(&o, &err);
-  } else {
-    struct docker_opts o = {.config = a.docker_config,
-                            .names = a.names,
-                            .nnames = a.nnames,
-                            .bindir = a.bindir,
-                            .docker_version = a.docker_version,
-                            .set_default = a.set_default,
-                            .dry_run = a.dry_run,
-                            .no_reload = a.no_reload};
-    ret = docker_install(&o, &err);
-  }
-  if (ret < 0) {
+  if (install(&a, &err) < 0) {
     fprintf(stderr, "measured install: %s\n", merr_msg(err));
     return 1;
   }

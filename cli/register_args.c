@@ -28,6 +28,7 @@ static bool accepted(int c, unsigned accept)
     return accept & ACCEPT_CHANGES;
   case 'e':
   case 'C':
+  case 'P':
     return accept & ACCEPT_ENGINES;
   default:
     return true;
@@ -61,15 +62,21 @@ static int take(int c, const char *cmd, struct register_args *a, int *status)
     a->no_reload = true;
     break;
   case 'e':
+    a->engine_given = true;
     if (strcmp(optarg, "docker") == 0)
       a->engine = ENGINE_DOCKER;
     else if (strcmp(optarg, "containerd") == 0)
       a->engine = ENGINE_CONTAINERD;
+    else if (strcmp(optarg, "podman") == 0)
+      a->engine = ENGINE_PODMAN;
     else
-      return usage_error(cmd, "--engine is docker or containerd", status);
+      return usage_error(cmd, "--engine is docker, containerd or podman", status);
     break;
   case 'C':
     a->containerd_config = optarg;
+    break;
+  case 'P':
+    a->podman_dir = optarg;
     break;
   }
   return 0;
@@ -80,9 +87,16 @@ static int check(const char *cmd, struct register_args *a, bool docker_config_gi
 {
   if (a->set_default && a->nnames != 1)
     return usage_error(cmd, "--default needs exactly one --runtime", status);
-  bool containerd = a->engine == ENGINE_CONTAINERD;
+  bool containerd = a->engine == ENGINE_CONTAINERD, podman = a->engine == ENGINE_PODMAN;
   if (a->containerd_config && !containerd)
     return usage_error(cmd, "--containerd-config goes with --engine containerd", status);
+  if (a->podman_dir && !podman && (a->engine_given || strcmp(cmd, "list") != 0))
+    return usage_error(cmd, "--podman-config-dir goes with --engine podman", status);
+  if (podman && (a->docker_version || docker_config_given))
+    return usage_error(cmd,
+                       "--docker-version and --docker-config are Docker's; not with --engine "
+                       "podman",
+                       status);
   if (containerd && (a->set_default || a->docker_version || a->no_reload || docker_config_given))
     return usage_error(cmd,
                        "--default, --docker-version, --no-reload and --docker-config are "
@@ -105,6 +119,7 @@ int register_args_parse(const char *cmd, unsigned accept, int argc, char **argv,
                                            {"docker-version", required_argument, NULL, 'V'},
                                            {"engine", required_argument, NULL, 'e'},
                                            {"containerd-config", required_argument, NULL, 'C'},
+                                           {"podman-config-dir", required_argument, NULL, 'P'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);

@@ -8,22 +8,23 @@
 
 enum { REGISTER_MAX_NAMES = 64 };
 
-enum register_engine { ENGINE_DOCKER, ENGINE_CONTAINERD };
+enum register_engine { ENGINE_DOCKER, ENGINE_CONTAINERD, ENGINE_PODMAN };
 
 /* What a command accepts beyond --docker-config. */
 enum {
   ACCEPT_RUNTIMES = 1 << 0, /* --runtime NAME... */
   ACCEPT_INSTALL = 1 << 1,  /* --default, --bindir, --docker-version */
   ACCEPT_CHANGES = 1 << 2,  /* --dry-run, --no-reload */
-  ACCEPT_ENGINES = 1 << 3,  /* --engine, --containerd-config */
+  ACCEPT_ENGINES = 1 << 3,  /* --engine, --containerd-config, --podman-config-dir */
 };
 
 struct register_args {
   enum register_engine engine;
-  const char *docker_config, *containerd_config, *bindir, *docker_version;
+  const char *docker_config, *containerd_config, *podman_dir, *bindir, *docker_version;
   const char *names[REGISTER_MAX_NAMES + 1];
   size_t nnames;
   bool set_default, dry_run, no_reload;
+  bool engine_given; /* --engine was said */
 };
 
 /* Parses argv (argv[0] is the command's name): 0 when the command is to run; -1 when it is to

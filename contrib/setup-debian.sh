@@ -7,8 +7,8 @@
 #   3. the Docker engine: MEASURED_ENGINE=20.10 (default, Debian 12's) or 26 (Debian 13's),
 #      installed and started by contrib/engine.sh (no systemd here: started by hand, logs in
 #      /var/log/dockerd.log)
-#   4. build the local image measured/tools (no registry needed)
-#   5. register the measured runtimes with the engine (measured install)
+#   4. build the local image measured/tools (no registry needed), in Docker's store and podman's
+#   5. register the measured runtimes with the engine and with podman (measured install)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${MEASURED_BUILD_DIR:-$top/build}
@@ -19,6 +19,8 @@ packages=(
   libyajl-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev libcmocka-dev libcairo2-dev
   # engine and runtimes
   docker.io containerd runc runsc crun iptables
+  # podman, and what its rootless mode needs (subordinate ids, user-mode networking)
+  podman uidmap slirp4netns
   # what the image carries
   busybox-static iperf3 sockperf stress-ng
   # tests and benchmarks
@@ -57,3 +59,4 @@ step "build and install" && build_and_install
 step "engine: Docker ${MEASURED_ENGINE:-20.10}" && "$top/contrib/engine.sh" "${MEASURED_ENGINE:-20.10}"
 step "image" && "$top/contrib/image/build-tools-image.sh"
 step "register runtimes" && /usr/local/bin/measured install
+step "register runtimes with podman" && /usr/local/bin/measured install --engine podman

@@ -64,6 +64,7 @@ static int scope_at(int topfd, const char *state_dir, const char *name, bool mak
 
 int state_scope_open(const char *state_dir, const char *key, struct state_scope *s, merr **err)
 {
+  *s = (struct state_scope){.topfd = -1, .fd = -1}; /* closable whatever fails below */
   cleanup_close int topfd = state_root_open(state_dir, err);
   if (topfd < 0)
     return -1;

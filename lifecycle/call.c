@@ -48,16 +48,19 @@ char *call_shim_scope_key(const char *address, const char *ns)
   return xasprintf("shim\n%s\n%s", address ? address : "", ns ? ns : "");
 }
 
-static char *scope_key(const struct call_ctx *c)
+char *call_scope_key(const struct call_ctx *c)
 {
   if (c->hook.active)
     return c->hook.scope ? xstrdup(c->hook.scope) : call_shim_scope_key(NULL, NULL);
-  return xasprintf("oci\n%s\n%s", c->real_path, c->call->root ? c->call->root : "");
+  /* The runtime's file, not the path PATH found it by: podman runs create with a PATH and
+   * delete without one, and /usr/bin/runc is a link to /usr/sbin/runc on Debian. */
+  cleanup_free char *file = realpath(c->real_path, NULL);
+  return xasprintf("oci\n%s\n%s", file ? file : c->real_path, c->call->root ? c->call->root : "");
 }
 
 int call_scope_open(const struct call_ctx *c, struct state_scope *s, merr **err)
 {
-  cleanup_free char *key = scope_key(c);
+  cleanup_free char *key = call_scope_key(c);
   return state_scope_open(c->table->state_dir, key, s, err);
 }
 

@@ -56,9 +56,10 @@ int64_t call_overhead_now(const struct call_ctx *c);
 /* One warning line in the runtime's log: measurement failed, the container is not affected. */
 void call_warn(const struct call_ctx *c, const char *what, const merr *err);
 
-/* The state scope of this call's lifecycles (state.h): an OCI call's is its real runtime and
- * --root, a hook's the one the shim wrapper chose (call_shim_scope_key). */
+/* The state scope of this call's lifecycles (state.h): an OCI call's is its real runtime's file
+ * (links resolved) and --root, a hook's the one the shim wrapper chose (call_shim_scope_key). */
 int call_scope_open(const struct call_ctx *c, struct state_scope *s, merr **err);
+char *call_scope_key(const struct call_ctx *c);
 char *call_shim_scope_key(const char *address, const char *ns);
 
 /* A token naming this wrapper invocation (pid and start time): the state a pre-create step

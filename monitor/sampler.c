@@ -133,7 +133,8 @@ static void write_summary(struct sampler *s, bool final)
 /* Takes a sample (following a changed path); false when none could be taken. */
 static bool sample(struct sampler *s)
 {
-  follow_changes(s); /* a network connected or disconnected: its links are followed too */
+  if (!s->exited)
+    follow_changes(s); /* a network connected or disconnected: its links are followed too */
   struct net_view now;
   cleanup_merr merr *err = NULL;
   if (net_sample(&s->w, &s->series, &now, &err) < 0) {
@@ -206,7 +207,7 @@ void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const cha
     return;
   }
   cleanup_merr merr *err = NULL;
-  if (net_watch_open(&s->w, ctrfd, hostfd, &err) < 0) {
+  if (net_watch_open(&s->w, ctrfd, netns_home(ctrfd, hostfd), &err) < 0) {
     disable(s, merr_msg(err));
     return;
   }
@@ -259,8 +260,8 @@ static void note_gone_links(struct sampler *s)
 {
   for (size_t i = 0; i < s->series.nlinks; i++) {
     const struct net_tracked_link *l = &s->series.links[i];
-    if (!l->gone)
-      continue;
+    if (!l->gone || (s->exited && l->gone_at_sample > s->exit_sample))
+      continue; /* taken down after the container ended: its whole life was counted */
     cleanup_free char *m =
         xasprintf("%s %s (%s) disappeared at sample %u of %u: its counters stop "
                   "at the sample before",
@@ -289,6 +290,8 @@ void sampler_exited(struct sampler *s)
 {
   if (s->baseline)
     sample(s);
+  s->exited = true;
+  s->exit_sample = s->series.samples;
 }
 
 void sampler_finish(struct sampler *s)

@@ -40,6 +40,10 @@ struct sampler {
   struct net_series series;
   bool baseline; /* the first sample is taken (at create, before the container can run) */
   bool sampling; /* sampling at the interval (from start) */
+  /* The container's init has exited: what its links do now is their teardown (slirp4netns
+   * removes its TAP when the container ends), not a change of its path. */
+  bool exited;
+  unsigned exit_sample; /* the series' sample count then */
   int64_t interval_us;
   int64_t next_us;
   int64_t next_checkpoint_us;

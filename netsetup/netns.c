@@ -49,6 +49,13 @@ bool netns_same(int a, int b)
          sa.st_ino == sb.st_ino;
 }
 
+int netns_home(int ctrfd, int ownfd)
+{
+  if (setns(ownfd, CLONE_NEWNET) == 0 || setns(ctrfd, CLONE_NEWNET) < 0)
+    return ownfd; /* it can come back (or cannot go there either: every entry fails, and says so) */
+  return fcntl(ctrfd, F_DUPFD_CLOEXEC, 0);
+}
+
 struct nl_sock *netns_route_socket(int nsfd, int homefd, merr **err)
 {
   if (setns(nsfd, CLONE_NEWNET) < 0) {

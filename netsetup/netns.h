@@ -20,6 +20,12 @@ int netns_open_path(const char *path, merr **err);
 /* True when both fds are the same namespace. */
 bool netns_same(int a, int b);
 
+/* The namespace a process that reads container ctrfd calls home (an fd): its own (ownfd), when
+ * it may enter it again after leaving it. A rootless caller (capabilities in podman's user
+ * namespace only) may enter the container's namespace but never come back to the host's, owned
+ * by the initial user namespace: it moves into the container's for good, and that is home. */
+int netns_home(int ctrfd, int ownfd);
+
 /* A connected NETLINK_ROUTE socket in namespace nsfd. The calling thread enters nsfd for the
  * socket's creation and returns to homefd before this returns (the caller must be
  * single-threaded). */

@@ -92,6 +92,15 @@ static bool redirects(const struct net_topology *t, int from, int to)
   return false;
 }
 
+/* Whether any mirred action reads from or writes to link `ifindex`. */
+static bool mirred_touches(const struct net_topology *t, int ifindex)
+{
+  for (size_t i = 0; i < t->nmirred; i++)
+    if (t->mirred[i].ifindex == ifindex || t->mirred[i].target_ifindex == ifindex)
+      return true;
+  return false;
+}
+
 /* The tap that Kata joined to link l (redirects both ways), or NULL. */
 static const struct net_link *kata_tap_of(const struct net_snapshot *s,
                                           const struct net_topology *t, const struct net_link *l)
@@ -188,6 +197,10 @@ static void path_for(const struct net_view *v, const struct net_link *l, const s
   else if (strcmp(l->kind, "macvlan") == 0 || strcmp(l->kind, "macvtap") == 0 ||
            strcmp(l->kind, "ipvlan") == 0)
     follow_parent(v, l, p, t);
+  else if (l->tap && tap == NULL && !mirred_touches(t, l->ifindex))
+    /* A TAP of its own that no Kata redirect joins: a user-space network stack reads its frames
+     * (rootless podman's slirp4netns or pasta); the path ends there. */
+    snprintf(p->driver, sizeof p->driver, "tap");
   else {
     snprintf(p->driver, sizeof p->driver, "unknown");
     note(t, "%s: a link of kind \"%s\" is not a known network driver", l->name,
@@ -200,7 +213,7 @@ static void path_for(const struct net_view *v, const struct net_link *l, const s
 static int driver_rank(const char *d)
 {
   static const char *const order[] = {"kata-tcfilter", "overlay", "macvlan", "ipvlan",
-                                      "bridge",        "veth",    "unknown"};
+                                      "bridge",        "veth",    "tap",     "unknown"};
   for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
     if (strcmp(d, order[i]) == 0)
       return (int)i;

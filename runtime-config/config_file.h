@@ -25,7 +25,7 @@ int config_edit_begin(const char *path, struct config_edit *e, merr **err);
 void config_edit_end(struct config_edit *e);
 
 /* Backs up the current file (when `existed`) as <path>.measured-backup-<UTC time>[-N], a hard
- * link, so byte for byte what it was; creates a missing parent directory; then replaces the file
+ * link, so byte for byte what it was; creates missing parent directories; then replaces the file
  * atomically (temp file with the old one's owner, group and extended attributes, fsync, rename).
  * *backup gets the backup's path (NULL: none). */
 int config_file_replace(const char *path, const char *text, size_t len, mode_t mode, bool existed,

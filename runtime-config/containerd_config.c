@@ -6,22 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A TOML basic string (the paths and names here hold no control characters). */
-static char *quoted(const char *s)
-{
-  size_t n = strlen(s);
-  char *q = xmalloc(2 * n + 3), *o = q;
-  *o++ = '"';
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      *o++ = '\\';
-    *o++ = *s;
-  }
-  *o++ = '"';
-  *o = '\0';
-  return q;
-}
-
 char *containerd_dropin_text(const struct containerd_runtime *rt, size_t n)
 {
   char *text =
@@ -30,7 +14,7 @@ char *containerd_dropin_text(const struct containerd_runtime *rt, size_t n)
               "# CRI runtime handlers (a Kubernetes RuntimeClass names one as its handler).\n"
               "version = 2\n");
   for (size_t i = 0; i < n; i++) {
-    cleanup_free char *type = quoted(rt[i].runtime_type);
+    cleanup_free char *type = toml_quote(rt[i].runtime_type);
     char *next =
         xasprintf("%s\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"%s\"]\n"
                   "  runtime_type = %s\n",
@@ -94,7 +78,7 @@ static int check_result(char **out, const char *what, merr **err)
 int containerd_add_import(const char *text, size_t len, const char *what, const char *path,
                           char **out, bool *changed, merr **err)
 {
-  cleanup_free char *q = quoted(path);
+  cleanup_free char *q = toml_quote(path);
   if (text == NULL) {
     *out = xasprintf("version = 2\nimports = [%s]\n", q);
     *changed = true;
@@ -112,9 +96,11 @@ int containerd_add_import(const char *text, size_t len, const char *what, const 
     *changed = true;
   } else { /* a root key: after the last one (or before the first table header) */
     size_t at = doc.root_end;
-    if (doc.nkeys) {
-      const char *nl = memchr(text + doc.keys[doc.nkeys - 1].value_end, '\n',
-                              len - doc.keys[doc.nkeys - 1].value_end);
+    const struct toml_root_key *last = NULL;
+    for (size_t k = 0; k < doc.nkeys; k++)
+      last = doc.keys[k].in_root ? &doc.keys[k] : last;
+    if (last) {
+      const char *nl = memchr(text + last->value_end, '\n', len - last->value_end);
       at = nl ? (size_t)(nl - text) + 1 : len;
     }
     bool need_nl = at > 0 && text[at - 1] != '\n';

@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "json.h"
+#include "places.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -28,7 +29,8 @@ static const struct {
 const char *runtime_table_path(void)
 {
   const char *env = getenv("MEASURED_CONFIG");
-  return env && *env ? env : MEASURED_DEFAULT_CONFIG;
+  const char *own = measured_places()->config;
+  return env && *env ? env : own ? own : ""; /* "": none, the built-in entries */
 }
 
 bool runtime_name_valid(const char *name)
@@ -92,8 +94,9 @@ static struct runtime_table *table_with_builtins(const char *source)
 {
   struct runtime_table *t = xzalloc(sizeof *t);
   t->source = xstrdup(source);
-  t->store = xstrdup(MEASURED_DEFAULT_STORE);
-  t->state_dir = xstrdup(MEASURED_DEFAULT_STATE_DIR);
+  const struct measured_places *places = measured_places();
+  t->store = xstrdup(places->store ? places->store : "");
+  t->state_dir = xstrdup(places->state_dir ? places->state_dir : "");
   t->sample_interval_ms = MEASURED_DEFAULT_SAMPLE_INTERVAL_MS;
   t->store_max_bytes = MEASURED_DEFAULT_STORE_MAX_BYTES;
   t->store_keep = MEASURED_DEFAULT_STORE_KEEP;

@@ -1,5 +1,6 @@
 /* The runtime table: which real runtime each `measured-<name>` wraps, with what extra arguments,
- * and where its records go. Read from /etc/measured/measured.json (or $MEASURED_CONFIG); built-in
+ * and where its records go. Read from /etc/measured/measured.json (or $MEASURED_CONFIG; a rootless
+ * caller's own file, places.h); built-in
  * entries for runc, crun, runsc, kata-runtime (Kata 1.x) and kata (Kata 2.x/3.x, a shim only)
  * apply when the file is absent, and the file's entries replace built-in ones of the same name.
  * `shim` names the containerd shim that containerd-shim-measured-<name>-v2 wraps.
@@ -79,7 +80,8 @@ struct runtime_table {
   size_t n;
 };
 
-/* The table file to use: $MEASURED_CONFIG when set, else MEASURED_DEFAULT_CONFIG. */
+/* The table file to use: $MEASURED_CONFIG when set, else MEASURED_DEFAULT_CONFIG for root of the
+ * host and the user's own for anyone else (places.h). */
 const char *runtime_table_path(void);
 
 /* Loads the table from path; a missing file gives the built-in defaults. */

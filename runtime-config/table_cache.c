@@ -1,6 +1,7 @@
 #include "table_cache.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "places.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -21,7 +22,11 @@ static char *cache_name(const char *path)
 
 static int cache_dir_open(merr **err)
 {
-  return open_private_dir(MEASURED_DEFAULT_STATE_DIR "/.cache", err);
+  const char *state_dir = measured_places()->state_dir;
+  if (state_dir == NULL)
+    return merr_set(err, ENOENT, "%s", measured_places()->why);
+  cleanup_free char *dir = xasprintf("%s/.cache", state_dir);
+  return open_private_dir(dir, err);
 }
 
 /* The table's bytes, or ENOENT. */

@@ -4,7 +4,7 @@
  * broken table, where the user sees the error at once.
  *
  * The copy is the table file's bytes as they last parsed, under
- * MEASURED_DEFAULT_STATE_DIR/.cache/table-<hash of the table's path>.json (root only). */
+ * <state directory>/.cache/table-<hash of the table's path>.json (places.h says where). */
 #ifndef MEASURED_TABLE_CACHE_H
 #define MEASURED_TABLE_CACHE_H
 

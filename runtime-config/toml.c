@@ -707,7 +707,7 @@ static int value(struct parser *p, struct toml_root_key *collect)
   return ret;
 }
 
-/* key = value, in `table`; a root key is kept for the editor. */
+/* key = value, in `table`; kept for the editor and for readers (not inside an inline table). */
 static int keyval(struct parser *p, const char *table)
 {
   char **parts;
@@ -728,16 +728,20 @@ static int keyval(struct parser *p, const char *table)
   if (ret == 0) {
     p->i++;
     skip_ws(p);
-    if (p->in_root && p->depth == 0) {
+    if (p->depth == 0) { /* not inside an inline table */
       p->doc->keys = xreallocarray(p->doc->keys, p->doc->nkeys + 1, sizeof *p->doc->keys);
       collect = &p->doc->keys[p->doc->nkeys++];
       memset(collect, 0, sizeof *collect);
-      collect->key = join("", parts, nparts);
+      collect->in_root = p->in_root;
+      collect->key = xstrdup(path);
       for (char *c = collect->key; (c = strchr(c, SEP)) != NULL;)
         *c = '.';
       collect->value_start = p->i;
     }
-    ret = value(p, collect && peek(p) == '[' ? collect : NULL);
+    if (collect && (peek(p) == '"' || peek(p) == '\'')) /* a string: kept decoded */
+      ret = string(p, true, &collect->string);
+    else
+      ret = value(p, collect && peek(p) == '[' ? collect : NULL);
     if (collect)
       collect->value_end = p->i;
   }
@@ -818,6 +822,7 @@ void toml_doc_clear(struct toml_doc *doc)
 {
   for (size_t k = 0; k < doc->nkeys; k++) {
     free(doc->keys[k].key);
+    free(doc->keys[k].string);
     for (size_t s = 0; s < doc->keys[k].nstrings; s++)
       free(doc->keys[k].strings[s]);
     free(doc->keys[k].strings);
@@ -831,7 +836,36 @@ void toml_doc_clear(struct toml_doc *doc)
 const struct toml_root_key *toml_root_find(const struct toml_doc *doc, const char *key)
 {
   for (size_t k = 0; k < doc->nkeys; k++)
-    if (strcmp(doc->keys[k].key, key) == 0)
+    if (doc->keys[k].in_root && strcmp(doc->keys[k].key, key) == 0)
+      return &doc->keys[k];
+  return NULL;
+}
+
+char *toml_quote(const char *s)
+{
+  size_t n = strlen(s);
+  char *q = xmalloc(6 * n + 3), *o = q; /* \u00XX at most, each byte */
+  *o++ = '"';
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      *o++ = '\\';
+      *o++ = (char)c;
+    } else if (c < 0x20 || c == 0x7f) {
+      o += sprintf(o, "\\u%04x", c);
+    } else {
+      *o++ = (char)c;
+    }
+  }
+  *o++ = '"';
+  *o = '\0';
+  return q;
+}
+
+const struct toml_root_key *toml_find(const struct toml_doc *doc, const char *path)
+{
+  for (size_t k = 0; k < doc->nkeys; k++)
+    if (strcmp(doc->keys[k].key, path) == 0)
       return &doc->keys[k];
   return NULL;
 }

@@ -16,6 +16,7 @@
 #include "naming.h"
 #include "ociargs.h"
 #include "ocilog.h"
+#include "places.h"
 #include "probe_contract.h"
 #include "runner.h"
 #include "shimv2.h"
@@ -140,11 +141,14 @@ int main(int argc, char **argv)
     fail(&log, "runtime \"%s\": the real runtime %s is measured itself", name, real);
   char **rargv = call_real_argv(real, entry, argc, argv);
 
-  if (!is_measured(&call)) {
+  const char *unplaced = measured_places()->why;
+  if (!is_measured(&call) || unplaced) {
     /* Without an id the runtime answers for itself (help, usage error). */
-    if (call.sub >= OCI_SUB_CREATE && call.id)
+    if (call.sub >= OCI_SUB_CREATE && call.id && !unplaced)
       ocilog_write(&log, "warning", "container id %s cannot name a state directory; not measured",
                    call.id);
+    if (call.sub == OCI_SUB_CREATE && unplaced) /* said once a lifecycle */
+      ocilog_write(&log, "warning", "%s; container %s is not measured", unplaced, call.id);
     runner_exec(real, rargv, &err);
     fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
   }

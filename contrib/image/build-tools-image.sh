@@ -1,11 +1,23 @@
 #!/bin/bash
 # Builds the local image measured/tools without any registry: busybox (static) plus iperf3,
 # sockperf and stress-ng from the host's Debian packages, with exactly the libraries ldd lists.
-# Idempotent: rebuilds only when the image is missing or --force is given.
+# Idempotent: rebuilds only when the image is missing or --force is given. Copied into podman's
+# store too, when podman is installed.
 set -euo pipefail
 image=${MEASURED_TOOLS_IMAGE:-measured/tools}
+# Podman (when installed) gets Docker's image, byte for byte.
+to_podman() {
+  command -v podman >/dev/null || return 0
+  if [ "${1:-}" != "--force" ] && podman image exists "$image"; then
+    echo "image $image present in podman's store"
+    return 0
+  fi
+  docker save "$image" | podman load -q >/dev/null
+  echo "image $image copied to podman's store"
+}
 if [ "${1:-}" != "--force" ] && docker image inspect "$image" >/dev/null 2>&1; then
   echo "image $image present"
+  to_podman
   exit 0
 fi
 for bin in busybox iperf3 sockperf stress-ng; do
@@ -35,3 +47,4 @@ echo 'hosts: files dns' >"$rootfs/etc/nsswitch.conf"
 tar -C "$rootfs" -c . | docker import \
   -c 'ENV PATH=/usr/bin:/bin' -c 'CMD ["/bin/sh"]' - "$image" >/dev/null
 echo "image $image built ($(du -sh "$rootfs" | cut -f1))"
+to_podman "${1:-}"

@@ -2,14 +2,7 @@
 # Requires: root, a running dockerd, the image measured/tools, the measured runtimes registered
 # (contrib/setup-debian.sh does all of it). A missing piece fails the test: it is never a skip.
 IMAGE=${MEASURED_TOOLS_IMAGE:-measured/tools}
-STORE=${MEASURED_STORE:-/var/lib/measured/samples.jsonl}
-STATE_DIR=${MEASURED_STATE_DIR:-/run/measured}
-# Lifecycles live in a scope per runtime root (lib/state.h): $STATE_DIR/.scope-*/<entry>.
-STATE_GLOB="$STATE_DIR/.scope-*"
-# The lifecycle entries (directories) of the state directory, every scope, newer than a file.
-lifecycle_entries_newer() { # marker
-  find "$STATE_DIR" -mindepth 2 -maxdepth 2 -path "$STATE_DIR/.scope-*/*" -type d -newer "$1"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/records.sh"
 
 require_engine() {
   local why=""
@@ -24,33 +17,10 @@ require_engine() {
   fi
 }
 
-# The records of a container id (one JSON object per line), waiting up to 10 s for at least
-# $2 (default 1) of them: the record is written by the runtime's delete, which Docker may run
-# just after the docker command returned.
-records_of() {
-  local id=$1 want=${2:-1} n
-  for _ in $(seq 100); do
-    n=$(grep -c "\"id\":\"$id\"" "$STORE" 2>/dev/null)
-    [ "${n:-0}" -ge "$want" ] && break
-    sleep 0.1
-  done
-  grep "\"id\":\"$id\"" "$STORE" 2>/dev/null
-}
-
-record_count() { records_of "$1" "${2:-1}" | wc -l; }
-
 full_id() { docker inspect -f '{{.Id}}' "$1"; }
 
 # Leaves no container of this test behind, whatever happened.
 cleanup_containers() { docker ps -aq --filter "label=measured-test=$1" | xargs -r docker rm -f >/dev/null 2>&1; }
-
-# Every record line must be a complete JSON object with the fields a report relies on.
-RECORD_COMPLETE='select(.schema == 2 and (.id|type) == "string" and .outcome == "completed"
-                and (.calls.create.us|type) == "number" and (.calls.delete.us|type) == "number"
-                and (.runtime.path|type) == "string")'
-record_complete() { jq -e "$RECORD_COMPLETE" >/dev/null; }
-# How many of the records on stdin are complete.
-record_complete_count() { jq -c "$RECORD_COMPLETE" | wc -l; }
 
 # Registers a plain (unmeasured) runtime for comparison, for the rest of the test; the engine's
 # configuration is restored by restore_daemon_json (call it from the EXIT trap).

@@ -10,8 +10,11 @@
 #include "call.h"
 #include "ociargs.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *joined(char **argv)
 {
@@ -33,6 +36,41 @@ static void real_argv_passes_everything(void **state)
   char **v = call_real_argv("/usr/bin/runsc", &e, 7, argv);
   assert_string_equal(joined(v), "/usr/bin/runsc --network=host --root /r --log /l create x");
   free(v);
+}
+
+/* Found by way of a link or by its own path, the same runtime is the same scope: podman runs
+ * create with a PATH that finds /usr/bin/runc and delete with none, finding /usr/sbin/runc. */
+static void scope_key_is_the_runtime_file(void **state)
+{
+  (void)state;
+  char dir[] = "/tmp/measured-call-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char file[64], link[64];
+  snprintf(file, sizeof file, "%s/runc", dir);
+  snprintf(link, sizeof link, "%s/runc-link", dir);
+  int fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(symlink("runc", link), 0);
+  struct oci_call call = {.sub = OCI_SUB_DELETE, .sub_index = -1, .id = "x", .root = "/run/r"};
+  struct call_ctx by_file = {.call = &call, .real_path = file};
+  struct call_ctx by_link = {.call = &call, .real_path = link};
+  char *a = call_scope_key(&by_file), *b = call_scope_key(&by_link);
+  assert_string_equal(a, b);
+  char want[128];
+  snprintf(want, sizeof want, "oci\n%s\n/run/r", file);
+  assert_string_equal(a, want);
+  struct oci_call other_root = call;
+  other_root.root = NULL;
+  struct call_ctx elsewhere = {.call = &other_root, .real_path = file};
+  char *c = call_scope_key(&elsewhere);
+  assert_string_not_equal(a, c);
+  free(a);
+  free(b);
+  free(c);
+  unlink(link);
+  unlink(file);
+  rmdir(dir);
 }
 
 static void aux_argv_drops_only_the_log(void **state)
@@ -64,6 +102,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(real_argv_passes_everything),
+      cmocka_unit_test(scope_key_is_the_runtime_file),
       cmocka_unit_test(aux_argv_drops_only_the_log),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -316,6 +316,25 @@ static void scopes_keep_roots_apart(void **state)
   state_scope_close(&a2);
 }
 
+/* A state directory that cannot be had (a rootless caller and root's /run/measured) fails the
+ * open and leaves a scope that closes cleanly: it once freed what the stack held. */
+static void unopenable_root_leaves_a_closable_scope(void **state)
+{
+  (void)state;
+  char file[128];
+  snprintf(file, sizeof file, "%s/a-file", tmpdir);
+  assert_int_equal(write_file_replace_at(AT_FDCWD, file, "x", 1, 0600, NULL), 0);
+  char under_file[160];
+  snprintf(under_file, sizeof under_file, "%s/state", file);
+  struct state_scope s;
+  memset(&s, 0xa5, sizeof s); /* what an uninitialized stack slot may hold */
+  assert_int_equal(state_scope_open(under_file, "oci\n/usr/bin/runc\n", &s, NULL), -1);
+  assert_int_equal(s.fd, -1);
+  assert_int_equal(s.topfd, -1);
+  assert_null(s.path);
+  state_scope_close(&s);
+}
+
 /* A container that execs in a loop fills its events up to the cap, no further; the events a
  * record needs still fit, and the state says some were refused. */
 static void events_are_capped(void **state)
@@ -366,6 +385,7 @@ int main(void)
       cmocka_unit_test(events_are_capped),
       cmocka_unit_test(unstored_records_are_bounded),
       cmocka_unit_test(scopes_keep_roots_apart),
+      cmocka_unit_test(unopenable_root_leaves_a_closable_scope),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -136,13 +136,40 @@ static void root_keys_and_end(void **state)
   struct toml_doc doc;
   const char *text = "version = 2\nimports = [ \"/a\" , '/b' ]\n\n[plugins]\nx = 1\n";
   assert_int_equal(toml_parse(text, strlen(text), "t", &doc, NULL), 0);
-  assert_int_equal(doc.nkeys, 2);
+  assert_int_equal(doc.nkeys, 3);
+  assert_true(doc.keys[1].in_root);
+  assert_false(doc.keys[2].in_root);
   assert_int_equal(doc.root_end, strlen("version = 2\nimports = [ \"/a\" , '/b' ]\n\n"));
   const struct toml_root_key *k = toml_root_find(&doc, "imports");
   assert_non_null(k);
   assert_true(k->is_string_array);
   assert_int_equal(k->nstrings, 2);
   assert_string_equal(k->strings[1], "/b");
+  assert_null(toml_root_find(&doc, "x"));
+  assert_null(toml_root_find(&doc, "plugins.x"));
+  assert_non_null(toml_find(&doc, "plugins.x"));
+  toml_doc_clear(&doc);
+}
+
+/* Keys of every table by their whole path, however the document spells them (podman's
+ * containers.conf is read this way); inline tables' keys are their value's, not kept. */
+static void keys_by_path(void **state)
+{
+  (void)state;
+  struct toml_doc doc;
+  const char *text = "[engine]\nruntime = \"crun\"\n"
+                     "[engine.runtimes]\nmeasured-runc = [\"/usr/local/bin/measured-runc\"]\n"
+                     "[network]\ncni.dir = \"/x\"\n[containers]\nlabel = { a = 1 }\n";
+  assert_int_equal(toml_parse(text, strlen(text), "t", &doc, NULL), 0);
+  const struct toml_root_key *k = toml_find(&doc, "engine.runtimes.measured-runc");
+  assert_non_null(k);
+  assert_true(k->is_string_array);
+  assert_string_equal(k->strings[0], "/usr/local/bin/measured-runc");
+  assert_non_null(toml_find(&doc, "network.cni.dir"));
+  assert_string_equal(toml_find(&doc, "engine.runtime")->string, "crun");
+  assert_non_null(toml_find(&doc, "containers.label"));
+  assert_null(toml_find(&doc, "containers.label.a"));
+  assert_null(toml_root_find(&doc, "engine.runtime"));
   toml_doc_clear(&doc);
 }
 
@@ -233,13 +260,10 @@ static void dropin_is_valid_toml(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(accepts_toml),
-      cmocka_unit_test(refuses_bad_toml),
-      cmocka_unit_test(errors_say_where),
-      cmocka_unit_test(root_keys_and_end),
-      cmocka_unit_test(imports_added_and_removed),
-      cmocka_unit_test(bad_configs_refused),
-      cmocka_unit_test(dropin_is_valid_toml),
+      cmocka_unit_test(accepts_toml),        cmocka_unit_test(refuses_bad_toml),
+      cmocka_unit_test(errors_say_where),    cmocka_unit_test(root_keys_and_end),
+      cmocka_unit_test(keys_by_path),        cmocka_unit_test(imports_added_and_removed),
+      cmocka_unit_test(bad_configs_refused), cmocka_unit_test(dropin_is_valid_toml),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

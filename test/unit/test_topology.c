@@ -216,6 +216,28 @@ static void half_kata_is_not_kata(void **state)
   net_view_clear(&v);
 }
 
+/* Rootless podman: the container's only link is a TAP whose frames slirp4netns (or pasta) reads
+ * in user space; no redirect joins it to anything. */
+static void user_space_tap(void **state)
+{
+  (void)state;
+  struct net_view v = {0};
+  struct net_nsview *c = ns_at(&v, 0, "container", -1, false);
+  add(c, loopback());
+  struct net_link tap = mk(2, "tap0", "tun");
+  tap.tap = true;
+  add(c, tap);
+  struct net_topology t;
+  net_classify(&v, &t);
+  assert_string_equal(t.driver, "tap");
+  assert_int_equal(t.npaths, 1);
+  char *s = text0(&v, &t, 0);
+  assert_string_equal(s, "container tap0");
+  free(s);
+  assert_string_equal(t.note, "");
+  net_view_clear(&v);
+}
+
 static void none_and_unfollowable(void **state)
 {
   (void)state;
@@ -309,6 +331,7 @@ int main(void)
       cmocka_unit_test(macvlan_and_ipvlan),
       cmocka_unit_test(kata_tcfilter),
       cmocka_unit_test(half_kata_is_not_kata),
+      cmocka_unit_test(user_space_tap),
       cmocka_unit_test(none_and_unfollowable),
       cmocka_unit_test(series_counts_and_checks),
   };
