@@ -4,7 +4,7 @@
 #   1. contrib/setup-debian.sh on the first engine: packages, build (-Werror), install, dockerd,
 #      image, registration
 #   2. every suite of the build: unit (C, cmocka), functional (the wrapper against a fake
-#      runtime), integration (the real docker CLI and engine)
+#      runtime), integration (the real docker CLI and engine; podman, rootful and rootless)
 #   3. unit and functional again in an ASan+UBSan build; the libFuzzer harnesses briefly
 #   4. the overhead and report-speed benchmarks, briefly (reported, never asserted)
 #   5. for every further engine: switch to it (contrib/engine.sh) and run the 'engine' suite (the

@@ -34,6 +34,10 @@ check_eq "a failing create: the runtime's own error, through the JSON log (podma
   "${b/Error: measured-runc: /Error: runc: }" "$a"
 tap_diag "$b"
 
+# --preserve-fds: podman hands the runtime an extra descriptor, which the workload reads.
+fds() { prun podman --rm --runtime "$1" --preserve-fds 1 "$IMAGE" sh -c 'ls /proc/self/fd | tr "\n" " "; cat <&3' 3</etc/hostname 2>&1; }
+check_eq "--preserve-fds: the same descriptors, the passed one readable" "$(fds measured-runc)" "$(fds runc)"
+
 # --- a whole life --------------------------------------------------------------------------------
 life() { # runtime; prints outcomes, and the container id last
   local rt=$1 c out
