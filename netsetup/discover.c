@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "netns.h"
+#include "taprelay.h"
 
 #include <errno.h>
 #include <netlink/socket.h>
@@ -113,6 +114,25 @@ static int follow(struct net_watch *w, const struct net_link *l, merr **err)
   return peer && peer->master ? add_link(w, ns, peer->master, err) : 0;
 }
 
+/* A TAP that a user-space process reads is that process's driver (slirp4netns, pasta), once it
+ * is found; it stays "tap" while it is not. */
+static void name_the_relay(struct net_watch *w)
+{
+  struct net_topology *t = &w->topo;
+  if (strcmp(t->driver, "tap") != 0)
+    return;
+  if (w->relay_pid == 0)
+    w->relay_pid = net_tap_relay(w->nsfd[0], w->relay);
+  if (w->relay_pid == 0)
+    return;
+  snprintf(t->relay, sizeof t->relay, "%s", w->relay);
+  t->relay_pid = w->relay_pid;
+  snprintf(t->driver, sizeof t->driver, "%s", w->relay);
+  for (size_t i = 0; i < t->npaths; i++)
+    if (strcmp(t->paths[i].driver, "tap") == 0)
+      snprintf(t->paths[i].driver, sizeof t->paths[i].driver, "%s", w->relay);
+}
+
 int net_discover(struct net_watch *w, merr **err)
 {
   int64_t t0 = mono_us();
@@ -136,6 +156,7 @@ int net_discover(struct net_watch *w, merr **err)
     }
   }
   net_classify(&w->view, &w->topo);
+  name_the_relay(w);
   if (why[0] && strlen(w->topo.note) + strlen(why) + 3 < sizeof w->topo.note)
     snprintf(w->topo.note + strlen(w->topo.note), sizeof w->topo.note - strlen(w->topo.note),
              "%s%s", w->topo.note[0] ? "; " : "", why);

@@ -19,6 +19,8 @@ struct net_watch {
   struct net_view view; /* the last discovery */
   struct net_topology topo;
   int64_t discovery_us; /* how long the last discovery took */
+  char relay[16];       /* the process behind the container's TAP, once found (taprelay.h) */
+  int relay_pid;
 };
 
 /* Takes ownership of ctrfd (the container's namespace); homefd is borrowed. */

@@ -161,6 +161,12 @@ json *net_topology_json(const struct net_view *v, const struct net_topology *t)
   json_set(o, "driver", json_new_string(t->driver));
   if (t->underlay[0])
     json_set(o, "underlay", json_new_string(t->underlay));
+  if (t->relay[0]) {
+    json *relay = json_new(JSON_OBJECT);
+    json_set(relay, "process", json_new_string(t->relay));
+    json_set(relay, "pid", json_new_int(t->relay_pid));
+    json_set(o, "relay", relay);
+  }
   json *paths = json_new(JSON_ARRAY);
   for (size_t i = 0; i < t->npaths; i++)
     json_append(paths, path_json(v, &t->paths[i]));

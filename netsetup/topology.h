@@ -59,6 +59,8 @@ struct net_mirred {
 struct net_topology {
   char driver[24];
   char underlay[24]; /* for kata-tcfilter: the driver of the veth side */
+  char relay[16];    /* for a user-space TAP: the process that reads it, "" when unknown */
+  int relay_pid;
   struct net_path paths[NET_MAX_PATHS];
   size_t npaths;
   struct net_mirred mirred[NET_MAX_MIRRED];

@@ -135,8 +135,9 @@ check_contains "... named with line and column, left unchanged" "$out" "config.t
 check_eq "... and untouched" "$(cat "$cdir/config.toml")" "$(printf 'version = 2\n[plugins')"
 out=$($M install --engine containerd --runtime crun --containerd-config "$cdir/c2.toml" 2>&1)
 check_contains "containerd: a runtime without a shim is refused" "$out" 'names no "shim"'
-out=$($M install --engine podman 2>&1)
-check_eq "--engine is docker or containerd" "$?" 2
+out=$($M install --engine nomad 2>&1)
+check_eq "--engine is docker, containerd or podman: exit 2" "$?" 2
+check_contains "... said" "$out" "--engine is docker, containerd or podman"
 
 # --- the real engine -----------------------------------------------------------------------------
 registered() { docker info --format '{{json .Runtimes}}' | jq -e --arg n "$1" 'has($n)' >/dev/null; }

@@ -133,6 +133,16 @@ podman network create -d macvlan --subnet 198.18.241.0/24 -o parent="$parent" mt
 net_checks "macvlan" mtest-macvlan macvlan
 check_eq "macvlan: its parent is the veth end" "$(jq -r '.network.topology.paths[0].hops[1].name' <<<"$(grep '"case":"mtest-macvlan"' "$STORE" | tail -1)")" "$parent"
 
+# slirp4netns as root: the TAP and the process behind it, by name and pid.
+id=$(prun podman -d --network slirp4netns --runtime measured-runc "$IMAGE" sleep 0.5)
+podman wait "$id" >/dev/null
+podman rm "$id" >/dev/null
+rec=$(records_of "$id" | tail -1)
+check_eq "--network slirp4netns: driver and path" \
+  "$(jq -c '[.network.driver, .network.paths, .network.topology.relay.process]' <<<"$rec")" \
+  '["slirp4netns",["container tap0"],"slirp4netns"]'
+check "--network slirp4netns: the relay's pid" test "$(jq '.network.topology.relay.pid' <<<"$rec")" -gt 1
+
 for net in host none; do
   id=$(prun podman -d --network "$net" --runtime measured-runc "$IMAGE" true)
   podman wait "$id" >/dev/null

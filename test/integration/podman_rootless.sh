@@ -1,7 +1,8 @@
 #!/bin/bash
 # Rootless podman (a user, its subordinate ids, slirp4netns): measured installs into the user's
 # own configuration, runs as the user (uid 0 of podman's user namespace), keeps its state and
-# store in the user's places, and measures the container's TAP (driver "tap"), its counters and
+# store in the user's places, and measures the container's TAP (driver "slirp4netns", the process
+# that reads it), its counters and
 # connections against what the far end received; runc and crun behave as without measured; a
 # rootless call with no XDG_RUNTIME_DIR says why nothing is measured.
 #
@@ -88,8 +89,9 @@ check "the record is in the user's store ($store)" test -n "$rec"
 check_eq "the record is complete, with the exit status" \
   "$(jq -c '[.outcome, .exit.code, .missed]' <<<"$rec")" '["completed",6,[]]'
 check_eq "its state was the user's (XDG_RUNTIME_DIR)" "$(stat -c %U "$run_dir/measured")" "$user"
-check_eq "driver: the TAP slirp4netns reads" "$(jq -c '[.network.driver, .network.paths]' <<<"$rec")" \
-  '["tap",["container tap0"]]'
+check_eq "driver: slirp4netns, the process that reads the TAP" \
+  "$(jq -c '[.network.driver, .network.paths, .network.topology.relay.process]' <<<"$rec")" \
+  '["slirp4netns",["container tap0"],"slirp4netns"]'
 tx=$(jq '[.network.counters.links[] | select(.name == "tap0") | .delta.tx_bytes] | add' <<<"$rec")
 check "the TAP sent the payload and its headers ($tx)" \
   test "$tx" -ge "$payload" -a "$tx" -le $((payload + (payload / 1000 + 20) * 80))

@@ -8,13 +8,20 @@
 #include <cmocka.h> /* after the headers it needs */
 
 #include "series.h"
+#include "taprelay.h"
 #include "topology.h"
 
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/tc_act/tc_mirred.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static struct net_link mk(int ifindex, const char *name, const char *kind)
 {
@@ -238,6 +245,91 @@ static void user_space_tap(void **state)
   net_view_clear(&v);
 }
 
+/* Which arguments of a relay's command line name a namespace: a path (bare or after '='), a pid;
+ * never a /proc/self path, whose namespace depends on who looks. */
+static void relay_arguments(void **state)
+{
+  (void)state;
+  struct stat own;
+  assert_int_equal(stat("/proc/self/ns/net", &own), 0);
+  char pid[16], opt[32];
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  snprintf(opt, sizeof opt, "--netns=%d", (int)getpid());
+  assert_true(net_tap_relay_arg_names(pid, own.st_dev, own.st_ino));
+  assert_true(net_tap_relay_arg_names(opt, own.st_dev, own.st_ino));
+  assert_false(net_tap_relay_arg_names("/proc/self/ns/net", own.st_dev, own.st_ino));
+  assert_false(net_tap_relay_arg_names("tap0", own.st_dev, own.st_ino));
+  assert_false(net_tap_relay_arg_names("12345678901234", own.st_dev, own.st_ino));
+  assert_false(net_tap_relay_arg_names("/nonexistent", own.st_dev, own.st_ino));
+}
+
+/* A process named slirp4netns outside a namespace, naming it by pid, is its relay; one inside
+ * it is not (a container's process may take any name). Root only: it makes a namespace. */
+static void relay_found_outside_only(void **state)
+{
+  (void)state;
+  if (geteuid() != 0)
+    skip();
+  int hold[2];
+  assert_int_equal(pipe(hold), 0);
+  pid_t ns_owner = fork();
+  if (ns_owner == 0) { /* the "container": a namespace of its own */
+    close(hold[1]);
+    if (unshare(CLONE_NEWNET) < 0)
+      _exit(1);
+    char c;
+    (void)!read(hold[0], &c, 1);
+    _exit(0);
+  }
+  char dir[] = "/tmp/measured-relay-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char link[64], target[16];
+  snprintf(link, sizeof link, "%s/slirp4netns", dir);
+  assert_int_equal(symlink("/bin/sh", link), 0);
+  char ns_path[64];
+  snprintf(ns_path, sizeof ns_path, "/proc/%d/ns/net", (int)ns_owner);
+  struct stat own, theirs;
+  assert_int_equal(stat("/proc/self/ns/net", &own), 0);
+  for (int i = 0; i < 500 && (stat(ns_path, &theirs) < 0 || theirs.st_ino == own.st_ino); i++)
+    usleep(10000); /* until the child has its namespace */
+  snprintf(target, sizeof target, "%d", (int)ns_owner);
+  pid_t relay = fork();
+  if (relay == 0) { /* comm is the name it was run by; it waits on the pipe */
+    close(hold[1]);
+    dup2(hold[0], 0);
+    execl(link, "slirp4netns", "-c", "read x", "slirp4netns", "--netns-type=pid", target,
+          (char *)NULL);
+    _exit(127);
+  }
+  char comm_path[64], comm[32] = "";
+  snprintf(comm_path, sizeof comm_path, "/proc/%d/comm", (int)relay);
+  for (int i = 0; i < 500 && strcmp(comm, "slirp4netns\n") != 0; i++) { /* until it execs */
+    usleep(10000);
+    FILE *f = fopen(comm_path, "re");
+    if (f && fgets(comm, sizeof comm, f) == NULL)
+      comm[0] = '\0';
+    if (f)
+      fclose(f);
+  }
+  int ctrfd = open(ns_path, O_RDONLY | O_CLOEXEC);
+  assert_true(ctrfd >= 0);
+  char name[TAP_RELAY_NAME_MAX] = "";
+  pid_t found = net_tap_relay(ctrfd, name);
+  int ownfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  char none[TAP_RELAY_NAME_MAX] = "";
+  pid_t not_for_ours = net_tap_relay(ownfd, none); /* it runs in ours: not our relay */
+  close(hold[1]);
+  waitpid(relay, NULL, 0);
+  waitpid(ns_owner, NULL, 0);
+  close(ctrfd);
+  close(ownfd);
+  unlink(link);
+  rmdir(dir);
+  assert_int_equal(found, relay);
+  assert_string_equal(name, "slirp4netns");
+  assert_int_equal(not_for_ours, 0);
+}
+
 static void none_and_unfollowable(void **state)
 {
   (void)state;
@@ -332,6 +424,8 @@ int main(void)
       cmocka_unit_test(kata_tcfilter),
       cmocka_unit_test(half_kata_is_not_kata),
       cmocka_unit_test(user_space_tap),
+      cmocka_unit_test(relay_arguments),
+      cmocka_unit_test(relay_found_outside_only),
       cmocka_unit_test(none_and_unfollowable),
       cmocka_unit_test(series_counts_and_checks),
   };
