@@ -16,14 +16,17 @@ static int usage(int status)
       status ? stderr : stdout,
       "usage: measured report [STORE...] [--since TIME] [--runtime NAME]... [--driver NAME]...\n"
       "                       [--label KEY=VALUE]... [--by FIELDS] [--baseline RUNTIME]\n"
-      "                       [--format table|csv|json] [--plot DIR] [--threads N]\n\n"
+      "                       [--format table|csv|json] [--plot DIR] [--html FILE]\n"
+      "                       [--threads N]\n\n"
       "Statistics of the records in STORE files (default: the runtime table's store; several\n"
       "merge): for every group and metric n, mean, standard deviation, median, p5, p95 and the\n"
       "95%% confidence interval of the mean (Student t). Groups: --by runtime,driver,load by\n"
       "default; fields runtime, driver, load (label \"load\"), pair (label \"pair\"), outcome,\n"
       "label:NAME. --baseline: every runtime's ratio to that one, with its interval and a verdict\n"
       "where the intervals do not overlap. --plot DIR: one SVG and one PNG per metric and load,\n"
-      "bars per driver pair and runtime. --since: 2026-11-23, 2026-11-23T10:00, or 90m, 6h, 7d.\n");
+      "bars per driver pair and runtime. --html FILE: the whole report as one self-contained\n"
+      "page (tables, comparison, every figure inline as SVG). --since: 2026-11-23,\n"
+      "2026-11-23T10:00, or 90m, 6h, 7d.\n");
   return status;
 }
 
@@ -40,17 +43,13 @@ static int add(const char **list, size_t *n, const char *v, const char *what)
 /* 0 to run; -1 to end now with *status. */
 static int parse(int argc, char **argv, struct report_request *o, int *status)
 {
-  static const struct option longopts[] = {{"since", required_argument, NULL, 's'},
-                                           {"runtime", required_argument, NULL, 'r'},
-                                           {"driver", required_argument, NULL, 'd'},
-                                           {"label", required_argument, NULL, 'l'},
-                                           {"by", required_argument, NULL, 'b'},
-                                           {"baseline", required_argument, NULL, 'B'},
-                                           {"format", required_argument, NULL, 'f'},
-                                           {"plot", required_argument, NULL, 'p'},
-                                           {"threads", required_argument, NULL, 't'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {
+      {"since", required_argument, NULL, 's'},  {"runtime", required_argument, NULL, 'r'},
+      {"driver", required_argument, NULL, 'd'}, {"label", required_argument, NULL, 'l'},
+      {"by", required_argument, NULL, 'b'},     {"baseline", required_argument, NULL, 'B'},
+      {"format", required_argument, NULL, 'f'}, {"plot", required_argument, NULL, 'p'},
+      {"html", required_argument, NULL, 'H'},   {"threads", required_argument, NULL, 't'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->by = "runtime,driver,load";
   o->format = "table";
@@ -92,6 +91,9 @@ static int parse(int argc, char **argv, struct report_request *o, int *status)
       break;
     case 'p':
       o->plot = optarg;
+      break;
+    case 'H':
+      o->html = optarg;
       break;
     case 't': {
       char *end;

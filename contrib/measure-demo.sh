@@ -2,7 +2,8 @@
 # The main job on a fresh Debian 12 machine, as root: set everything up (contrib/setup-debian.sh:
 # packages, build, install, dockerd, the local image, runtime registration), then measure real
 # containers through each measured runtime that works here (each probed against a reflector on
-# the default bridge), print what was recorded, and the report comparing the runtimes.
+# the default bridge), print what was recorded, and the report comparing the runtimes, also
+# written as one page (MEASURED_DEMO_PAGE, default /tmp/measured-demo-report.html).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/setup-debian.sh"
@@ -72,7 +73,10 @@ done
 echo "added_ms: the wrapper's own time over all calls of the lifecycle."
 
 printf '\n== measured report: the probed runs, each runtime compared with runc\n'
-measured report "$store" --label "run=$run_tag" --label case=probed --by runtime,driver --baseline runc
+page=${MEASURED_DEMO_PAGE:-/tmp/measured-demo-report.html}
+measured report "$store" --label "run=$run_tag" --label case=probed --by runtime,driver --baseline runc \
+  --html "$page"
+echo "The same report as one page (tables, comparison, figures): $page"
 echo
 echo "Every record in full: jq 'select(.labels.run == \"$run_tag\")' $store"
 echo "The study's whole experiment (runtimes x driver pairs x load x 15 repetitions): contrib/paper/run.sh"

@@ -180,7 +180,7 @@ const char *path_basename(const char *path)
   return slash ? slash + 1 : path;
 }
 
-static int mkdir_parents(const char *path, merr **err)
+int mkdir_parents(const char *path, merr **err)
 {
   cleanup_free char *p = xstrdup(path);
   for (char *s = p + 1; (s = strchr(s, '/')) != NULL; s++) {

@@ -50,6 +50,9 @@ int remove_tree_at(int dirfd, const char *name, merr **err);
 bool same_file(const char *a, const char *b);
 
 /* Directory part and last component of a path (new strings). */
+/* Makes the directories above path that are missing (0755), as `mkdir -p` of its parent. */
+int mkdir_parents(const char *path, merr **err);
+
 char *path_dirname(const char *path);
 const char *path_basename(const char *path);
 

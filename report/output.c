@@ -313,10 +313,9 @@ static void table_comparisons(FILE *out, const struct dataset *d, const char *ba
     }
     last_key = key;
     last_rt = rt;
-    int m = 0;
-    for (; m < M_COUNT; m++)
-      if (strcmp(metric_defs[m].name, json_string(json_get(c, "metric"))) == 0)
-        break;
+    int m = metric_index(json_string(json_get(c, "metric")));
+    if (m < 0)
+      continue;
     double r, lo, hi;
     char rs[24], los[24], his[24];
     json_double(json_get(c, "ratio"), &r) ? format_value(r, rs, sizeof rs)

@@ -267,12 +267,20 @@ static void draw(cairo_t *cr, const struct chart *c)
   draw_legend(cr, c);
 }
 
-static int write_chart(const struct chart *c, const char *dir, merr **err)
+/* "<metric>-<load>", safe as a file name. */
+static char *chart_name(const struct chart *c)
 {
-  cleanup_free char *base = xasprintf("%s/%s-%s", dir, metric_defs[c->metric].name, c->load);
-  for (char *s = base + strlen(dir) + 1; *s; s++)
+  char *name = xasprintf("%s-%s", metric_defs[c->metric].name, c->load);
+  for (char *s = name; *s; s++)
     if (*s == '/' || *s == ' ')
       *s = '_';
+  return name;
+}
+
+static int write_chart(const struct chart *c, const char *dir, merr **err)
+{
+  cleanup_free char *name = chart_name(c);
+  cleanup_free char *base = xasprintf("%s/%s", dir, name);
   cleanup_free char *svg = xasprintf("%s.svg", base), *png = xasprintf("%s.png", base);
   cairo_surface_t *ss = cairo_svg_surface_create(svg, PLOT_WIDTH, PLOT_HEIGHT);
   cairo_t *cr = cairo_create(ss);
@@ -294,21 +302,107 @@ static int write_chart(const struct chart *c, const char *dir, merr **err)
   return 0;
 }
 
+/* Calls emit for every figure there is something to show in, metric by metric. */
+static int each_chart(const struct dataset *d, int (*emit)(const struct chart *, void *, merr **),
+                      void *ctx, merr **err)
+{
+  const char *loads[MAX_ITEMS];
+  size_t nloads = distinct(d, K_LOAD, NULL, loads);
+  struct chart *c = xmalloc(sizeof *c); /* some 40 KiB: not on the stack */
+  int ret = 0;
+  for (int m = 0; m < M_COUNT && ret == 0; m++)
+    for (size_t l = 0; l < nloads && ret == 0; l++)
+      if (chart_collect(d, m, loads[l], c))
+        ret = emit(c, ctx, err);
+  free(c);
+  return ret;
+}
+
+struct files_ctx {
+  const char *dir;
+  int count;
+};
+
+static int emit_files(const struct chart *c, void *ctx, merr **err)
+{
+  struct files_ctx *f = ctx;
+  if (write_chart(c, f->dir, err) < 0)
+    return -1;
+  f->count++;
+  return 0;
+}
+
 int plot_all(const struct dataset *d, const char *dir, int *count, merr **err)
 {
   *count = 0;
   if (mkdir(dir, 0755) < 0 && errno != EEXIST)
     return merr_set(err, errno, "create %s", dir);
-  const char *loads[MAX_ITEMS];
-  size_t nloads = distinct(d, K_LOAD, NULL, loads);
-  for (int m = 0; m < M_COUNT; m++)
-    for (size_t l = 0; l < nloads; l++) {
-      struct chart c;
-      if (!chart_collect(d, m, loads[l], &c))
-        continue;
-      if (write_chart(&c, dir, err) < 0)
-        return -1;
-      (*count)++;
-    }
+  struct files_ctx f = {.dir = dir};
+  int ret = each_chart(d, emit_files, &f, err);
+  *count = f.count;
+  return ret;
+}
+
+static cairo_status_t append_bytes(void *closure, const unsigned char *data, unsigned int length)
+{
+  FILE *out = closure;
+  return fwrite(data, 1, length, out) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+struct svg_ctx {
+  struct plot_svg *svgs;
+  size_t n;
+};
+
+static int emit_svg(const struct chart *c, void *ctx, merr **err)
+{
+  struct svg_ctx *s = ctx;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (out == NULL)
+    return merr_set(err, errno, "memory stream");
+  cairo_surface_t *ss =
+      cairo_svg_surface_create_for_stream(append_bytes, out, PLOT_WIDTH, PLOT_HEIGHT);
+  cairo_t *cr = cairo_create(ss);
+  draw(cr, c);
+  cairo_destroy(cr);
+  cairo_surface_finish(ss);
+  cairo_status_t st = cairo_surface_status(ss);
+  cairo_surface_destroy(ss);
+  fclose(out);
+  if (st != CAIRO_STATUS_SUCCESS) {
+    free(text);
+    return merr_set(err, 0, "draw a figure: %s", cairo_status_to_string(st));
+  }
+  s->svgs = xreallocarray(s->svgs, s->n + 1, sizeof *s->svgs);
+  s->svgs[s->n++] =
+      (struct plot_svg){.name = chart_name(c),
+                        .title = xasprintf("%s, load: %s", metric_defs[c->metric].label, c->load),
+                        .svg = text};
   return 0;
+}
+
+int plot_svgs(const struct dataset *d, struct plot_svg **out, size_t *n, merr **err)
+{
+  struct svg_ctx s = {0};
+  int ret = each_chart(d, emit_svg, &s, err);
+  *out = s.svgs;
+  *n = s.n;
+  if (ret < 0) {
+    plot_svgs_free(s.svgs, s.n);
+    *out = NULL;
+    *n = 0;
+  }
+  return ret;
+}
+
+void plot_svgs_free(struct plot_svg *svgs, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(svgs[i].name);
+    free(svgs[i].title);
+    free(svgs[i].svg);
+  }
+  free(svgs);
 }

@@ -14,6 +14,15 @@ enum { PLOT_WIDTH = 800, PLOT_HEIGHT = 480 };
  * .png; *count gets how many figures. */
 int plot_all(const struct dataset *d, const char *dir, int *count, merr **err);
 
+/* The same figures as SVG documents in memory, for a page that holds them. */
+struct plot_svg {
+  char *name;  /* "<metric>-<load>", as plot_all names the files */
+  char *title; /* "<metric's label>, load: <load>" */
+  char *svg;   /* the whole SVG document, as cairo wrote it */
+};
+int plot_svgs(const struct dataset *d, struct plot_svg **out, size_t *n, merr **err);
+void plot_svgs_free(struct plot_svg *svgs, size_t n);
+
 /* The fill color of the i-th runtime in name order (0..1 each): the same in every figure, and
  * how tests find its bars. */
 void plot_runtime_color(size_t i, double rgb[3]);

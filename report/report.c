@@ -1,6 +1,7 @@
 #include "report.h"
 #include "cleanup.h"
 #include "dataset.h"
+#include "html.h"
 #include "output.h"
 #include "plot.h"
 #include "table.h"
@@ -50,11 +51,12 @@ int report_run(struct report_request *o, merr **err)
   if (o->nfiles == 0 && default_store(o, &store, err) < 0)
     return -1;
   struct group_by by = {0}, fig_by = {0}, all = {0};
+  bool figures = o->plot || o->html;
   int r = group_by_parse(o->by, &by, err);
-  if (r == 0 && o->plot)
+  if (r == 0 && figures)
     r = group_by_parse("runtime,pair,load", &fig_by, err);
   if (r == 0)
-    r = o->plot ? group_by_union(&by, &fig_by, &all, err) : group_by_parse(o->by, &all, err);
+    r = figures ? group_by_union(&by, &fig_by, &all, err) : group_by_parse(o->by, &all, err);
   struct dataset fine = {0}, table = {0}, figs = {0};
   if (r == 0)
     r = dataset_load(o->files, o->nfiles, &all, &o->f, o->threads, &fine, err);
@@ -63,10 +65,19 @@ int report_run(struct report_request *o, merr **err)
   if (r == 0)
     print(o, &table, err);
   int count = 0;
-  if (r == 0 && o->plot)
+  if (r == 0 && figures)
     r = dataset_regroup(&fine, &fig_by, &figs, err);
   if (r == 0 && o->plot && (r = plot_all(&figs, o->plot, &count, err)) == 0)
     fprintf(stderr, "measured report: wrote %d figure(s) (SVG and PNG) to %s\n", count, o->plot);
+  struct html_request page = {.path = o->html,
+                              .table = &table,
+                              .figures = &figs,
+                              .files = o->files,
+                              .nfiles = o->nfiles,
+                              .filters = &o->f,
+                              .baseline = o->baseline};
+  if (r == 0 && o->html && (r = report_html(&page, err)) == 0)
+    fprintf(stderr, "measured report: wrote %s\n", o->html);
   dataset_clear(&fine);
   dataset_clear(&table);
   dataset_clear(&figs);

@@ -14,7 +14,7 @@ struct report_request {
   const char *runtimes[REPORT_MAX_LIST], *drivers[REPORT_MAX_LIST], *labels[REPORT_MAX_LIST];
   struct filters f; /* points into the lists above */
   char since[32];
-  const char *by, *baseline, *format, *plot;
+  const char *by, *baseline, *format, *plot, *html;
   int threads;
 };
 

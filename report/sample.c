@@ -36,6 +36,14 @@ const struct metric_def metric_defs[M_COUNT] = {
     [M_RETRANS_RATE] = {"retransmit_rate", "retransmits", "%", false},
 };
 
+int metric_index(const char *name)
+{
+  for (int m = 0; name && m < M_COUNT; m++)
+    if (strcmp(metric_defs[m].name, name) == 0)
+      return m;
+  return -1;
+}
+
 /* Paths (dot-separated, "[]" for array items) to numbers, with their scale to the unit. */
 static const struct {
   const char *path;

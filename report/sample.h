@@ -46,6 +46,9 @@ struct metric_def {
 
 extern const struct metric_def metric_defs[M_COUNT];
 
+/* The index of the metric of that name, -1 when there is none. */
+int metric_index(const char *name);
+
 enum {
   SAMPLE_MAX_LABELS = 16,
   SAMPLE_TEXT = 64

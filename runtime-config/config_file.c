@@ -35,28 +35,13 @@ static int backup(const char *path, char **out, merr **err)
   return merr_set(err, 0, "back up %s: too many backups this second", path);
 }
 
-/* dir and the directories above it that are missing (0755, as engines' own are). */
-static int make_dirs(const char *dir, merr **err)
-{
-  struct stat st;
-  if (stat(dir, &st) == 0 || errno != ENOENT)
-    return 0; /* there (or unreachable: the write says why) */
-  cleanup_free char *parent = path_dirname(dir);
-  if (strcmp(parent, dir) != 0 && make_dirs(parent, err) < 0)
-    return -1;
-  if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-    return merr_set(err, errno, "create %s", dir);
-  return 0;
-}
-
 int config_file_replace(const char *path, const char *text, size_t len, mode_t mode, bool existed,
                         char **backup_path, merr **err)
 {
   *backup_path = NULL;
   if (existed && backup(path, backup_path, err) < 0)
     return -1;
-  cleanup_free char *dir = path_dirname(path);
-  if (make_dirs(dir, err) < 0)
+  if (mkdir_parents(path, err) < 0)
     return -1;
   cleanup_close int old = existed ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
   return write_file_atomic_like(path, text, len, mode, old, err);
