@@ -63,6 +63,14 @@ holders_of() { # id
     ls -l "$p/fd" 2>/dev/null | grep -qE "$STATE_DIR/\.scope-[0-9a-f]+/$1" && echo "${p#/proc/}"
   done
 }
+# The lifecycle's monitor: the one process that keeps its monitor.lock open (a call's own
+# short-lived children, slower on a loaded machine, hold the state directory too).
+monitor_of() { # id
+  local p
+  for p in /proc/[0-9]*; do
+    ls -l "$p/fd" 2>/dev/null | grep -qE "$STATE_DIR/\.scope-[0-9a-f]+/$1/monitor\.lock" && echo "${p#/proc/}"
+  done
+}
 # Nothing of the lifecycle left: no process naming it, no state directory.
 measured_procs_of() { # id: measured's own processes naming it (the engine's shim is not ours)
   local p
@@ -175,7 +183,7 @@ timeout 60 docker run "${R[@]}" --name faults-mon --runtime=measured-faulty "$IM
 job=$!
 wait_for_file "$work/stalled-start"
 read -r _ _ id <"$work/stalled-start"
-monitor=$(holders_of "$id")
+monitor=$(monitor_of "$id")
 check "the monitor runs between create and start" test -n "$monitor"
 kill -9 $monitor 2>/dev/null
 touch "$work/release"
@@ -189,8 +197,8 @@ check "... no state and no process behind" gone_without_trace "$id"
 
 # --- the sampler (the monitor) killed while the container runs -------------------------------
 id=$(docker run -d "${R[@]}" --runtime=measured-runc "$IMAGE" sh -c 'sleep 2; exit 5')
-sleep 0.5 # the calls' own short-lived children are gone: what holds the state now is the monitor
-for _ in $(seq 50); do monitor=$(holders_of "$id"); [ -n "$monitor" ] && break; sleep 0.1; done
+for _ in $(seq 50); do monitor=$(monitor_of "$id"); [ -n "$monitor" ] && break; sleep 0.1; done
+check "the monitor runs" test -n "$monitor"
 kill -9 $monitor 2>/dev/null
 check_eq "sampler killed: docker wait gives the container's status" "$(timeout 30 docker wait "$id")" 5
 docker rm "$id" >/dev/null
