@@ -66,6 +66,21 @@ static void value_cell(FILE *out, const json *v)
   }
 }
 
+/* A [low, high] interval, or "-" when there is none. */
+static void interval_cell(FILE *out, const json *ci)
+{
+  double lo, hi;
+  char a[32], b[32];
+  if (json_is(ci, JSON_ARRAY) && ci->n == 2 && json_double(ci->items[0], &lo) &&
+      json_double(ci->items[1], &hi)) {
+    format_value(lo, a, sizeof a);
+    format_value(hi, b, sizeof b);
+    fprintf(out, "<td>%s &ndash; %s</td>", a, b);
+  } else {
+    fputs("<td class=\"na\">-</td>", out);
+  }
+}
+
 static void key_text(FILE *out, const json *key)
 {
   for (size_t k = 0; json_is(key, JSON_OBJECT) && k < key->n; k++) {
@@ -163,17 +178,7 @@ static void group_table(FILE *out, const json *g)
     value_cell(out, json_get(s, "median"));
     value_cell(out, json_get(s, "p5"));
     value_cell(out, json_get(s, "p95"));
-    const json *ci = json_get(s, "ci95");
-    double lo, hi;
-    char a[32], b[32];
-    if (json_is(ci, JSON_ARRAY) && json_double(ci->items[0], &lo) &&
-        json_double(ci->items[1], &hi)) {
-      format_value(lo, a, sizeof a);
-      format_value(hi, b, sizeof b);
-      fprintf(out, "<td>%s &ndash; %s</td>", a, b);
-    } else {
-      fputs("<td class=\"na\">-</td>", out);
-    }
+    interval_cell(out, json_get(s, "ci95"));
     fputs("</tr>\n", out);
   }
   fputs("</table></div>\n", out);
@@ -209,17 +214,7 @@ static void comparisons(FILE *out, const json *base)
     esc(out, metric >= 0 ? metric_defs[metric].label : json_string(json_get(c, "metric")));
     fputs("</td>", out);
     value_cell(out, json_get(c, "ratio"));
-    const json *ci = json_get(c, "ci95");
-    double lo, hi;
-    char a[32], b[32];
-    if (json_is(ci, JSON_ARRAY) && json_double(ci->items[0], &lo) &&
-        json_double(ci->items[1], &hi)) {
-      format_value(lo, a, sizeof a);
-      format_value(hi, b, sizeof b);
-      fprintf(out, "<td>%s &ndash; %s</td>", a, b);
-    } else {
-      fputs("<td class=\"na\">-</td>", out);
-    }
+    interval_cell(out, json_get(c, "ci95"));
     const char *v = json_string(json_get(c, "verdict"));
     if (v) {
       fprintf(out, "<td class=\"%s\">", strstr(v, "(better)") ? "better" : "worse");

@@ -277,22 +277,28 @@ static char *chart_name(const struct chart *c)
   return name;
 }
 
-static int write_chart(const struct chart *c, const char *dir, merr **err)
+/* Draws the chart on an SVG surface (a file's, or a stream's) and finishes it. */
+static cairo_status_t draw_svg(const struct chart *c, cairo_surface_t *ss)
 {
-  cleanup_free char *name = chart_name(c);
-  cleanup_free char *base = xasprintf("%s/%s", dir, name);
-  cleanup_free char *svg = xasprintf("%s.svg", base), *png = xasprintf("%s.png", base);
-  cairo_surface_t *ss = cairo_svg_surface_create(svg, PLOT_WIDTH, PLOT_HEIGHT);
   cairo_t *cr = cairo_create(ss);
   draw(cr, c);
   cairo_destroy(cr);
   cairo_surface_finish(ss);
   cairo_status_t st = cairo_surface_status(ss);
   cairo_surface_destroy(ss);
+  return st;
+}
+
+static int write_chart(const struct chart *c, const char *dir, merr **err)
+{
+  cleanup_free char *name = chart_name(c);
+  cleanup_free char *base = xasprintf("%s/%s", dir, name);
+  cleanup_free char *svg = xasprintf("%s.svg", base), *png = xasprintf("%s.png", base);
+  cairo_status_t st = draw_svg(c, cairo_svg_surface_create(svg, PLOT_WIDTH, PLOT_HEIGHT));
   if (st != CAIRO_STATUS_SUCCESS)
     return merr_set(err, 0, "write %s: %s", svg, cairo_status_to_string(st));
   cairo_surface_t *is = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, PLOT_WIDTH, PLOT_HEIGHT);
-  cr = cairo_create(is);
+  cairo_t *cr = cairo_create(is);
   draw(cr, c);
   cairo_destroy(cr);
   st = cairo_surface_write_to_png(is, png);
@@ -362,14 +368,8 @@ static int emit_svg(const struct chart *c, void *ctx, merr **err)
   FILE *out = open_memstream(&text, &len);
   if (out == NULL)
     return merr_set(err, errno, "memory stream");
-  cairo_surface_t *ss =
-      cairo_svg_surface_create_for_stream(append_bytes, out, PLOT_WIDTH, PLOT_HEIGHT);
-  cairo_t *cr = cairo_create(ss);
-  draw(cr, c);
-  cairo_destroy(cr);
-  cairo_surface_finish(ss);
-  cairo_status_t st = cairo_surface_status(ss);
-  cairo_surface_destroy(ss);
+  cairo_status_t st =
+      draw_svg(c, cairo_svg_surface_create_for_stream(append_bytes, out, PLOT_WIDTH, PLOT_HEIGHT));
   fclose(out);
   if (st != CAIRO_STATUS_SUCCESS) {
     free(text);
