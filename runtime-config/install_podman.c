@@ -34,13 +34,17 @@ struct dropin {
   bool existed;
 };
 
+static void chosen_clear(struct chosen *c)
+{
+  free(c->name);
+  free(c->real);
+  free(c->wrapper);
+}
+
 static void dropin_clear(struct dropin *d)
 {
-  for (size_t i = 0; i < d->n; i++) {
-    free(d->rt[i].name);
-    free(d->rt[i].real);
-    free(d->rt[i].wrapper);
-  }
+  for (size_t i = 0; i < d->n; i++)
+    chosen_clear(&d->rt[i]);
   free(d->dir);
   free(d->path);
   free(d->default_name);
@@ -80,7 +84,7 @@ static int dropin_read(const struct podman_opts *o, const struct runtime_table *
                        merr **err)
 {
   memset(d, 0, sizeof *d);
-  d->dir = o->dir ? xstrdup(o->dir) : podman_dropin_dir(!places_host_root(), err);
+  d->dir = o->dir ? xstrdup(o->dir) : podman_dropin_dir(measured_places()->rootless, err);
   if (d->dir == NULL)
     return -1;
   d->path = xasprintf("%s/%s", d->dir, PODMAN_DROPIN_NAME);
@@ -156,17 +160,16 @@ static int pick(const struct runtime_table *t, const struct podman_opts *o, cons
 
 static int write_dropin(const struct dropin *d, bool dry_run, merr **err)
 {
-  cleanup_free char **files = NULL;
+  char **files = NULL;
   size_t nfiles = 0;
   struct podman_strings lists[PODMAN_NLISTS] = {0};
   struct podman_runtime rt[MAX_RUNTIMES];
   for (size_t i = 0; i < d->n; i++)
     rt[i] = (struct podman_runtime){d->rt[i].name, d->rt[i].real, d->rt[i].wrapper};
-  if (podman_config_files(d->dir, !places_host_root(), &files, &nfiles, err) < 0)
+  if (podman_config_files(d->dir, measured_places()->rootless, &files, &nfiles, err) < 0)
     return -1;
   int ret = podman_effective_lists(files, nfiles, lists, err);
-  for (size_t i = 0; i < nfiles; i++)
-    free(files[i]);
+  podman_config_files_free(files, nfiles);
   cleanup_free char *text = ret == 0 ? podman_dropin_text(rt, d->n, lists, d->default_name) : NULL;
   for (int l = 0; l < PODMAN_NLISTS; l++)
     podman_strings_clear(&lists[l]);
@@ -265,9 +268,7 @@ static void drop_named(struct dropin *d, const struct podman_opts *o)
       free(d->default_name);
       d->default_name = NULL;
     }
-    free(c->name);
-    free(c->real);
-    free(c->wrapper);
+    chosen_clear(c);
     *c = d->rt[--d->n];
   }
 }

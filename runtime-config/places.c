@@ -24,7 +24,8 @@ static bool initial_user_namespace(void)
          outside == 0 && count == 4294967295UL && map[n] == '\0';
 }
 
-bool places_host_root(void)
+/* Root of the host: uid 0 in the initial user namespace. */
+static bool host_root(void)
 {
   return geteuid() == 0 && initial_user_namespace();
 }
@@ -83,7 +84,7 @@ const struct measured_places *measured_places(void)
   static bool known;
   if (known)
     return &places;
-  if (places_host_root())
+  if (host_root())
     places = (struct measured_places){.config = MEASURED_DEFAULT_CONFIG,
                                       .state_dir = MEASURED_DEFAULT_STATE_DIR,
                                       .store = MEASURED_DEFAULT_STORE};

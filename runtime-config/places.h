@@ -30,7 +30,4 @@ struct measured_places {
 /* Worked out once per process, from the user namespace and the environment. */
 const struct measured_places *measured_places(void);
 
-/* Whether this process is root of the host: uid 0 in the initial user namespace. */
-bool places_host_root(void);
-
 #endif
