@@ -11,5 +11,6 @@ int cmd_report(int argc, char **argv);    /* report.c: report/ */
 int cmd_gc(int argc, char **argv);        /* gc.c: lifecycle/gc */
 int cmd_reflector(int argc, char **argv); /* reflector.c: probe/reflector */
 int cmd_top(int argc, char **argv);       /* top.c: the state the monitors keep */
+int cmd_exporter(int argc, char **argv);  /* exporter.c: exporter/ */
 
 #endif

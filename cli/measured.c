@@ -20,6 +20,7 @@ static const struct command {
     {"report", cmd_report, "statistics, comparisons and figures from the stores"},
     {"gc", cmd_gc, "record and remove state that no delete will come for"},
     {"top", cmd_top, "the running measured containers, live: path, rates, connections"},
+    {"exporter", cmd_exporter, "serve the records and running containers to Prometheus"},
     {"reflector", cmd_reflector, "serve as the peer of measured-probe (TCP and UDP)"},
 };
 

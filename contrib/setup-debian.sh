@@ -17,6 +17,7 @@ packages=(
   # build
   meson ninja-build pkg-config gcc libc6-dev
   libyajl-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev libcmocka-dev libcairo2-dev
+  libmicrohttpd-dev
   # engine and runtimes
   docker.io containerd runc runsc crun iptables
   # podman, and what its rootless mode needs (subordinate ids, user-mode networking)
@@ -24,7 +25,8 @@ packages=(
   # what the image carries
   busybox-static iperf3 sockperf stress-ng
   # tests and benchmarks
-  jq util-linux procps iproute2 libxml2-utils python3-jsonschema scdoc man-db wrk chromium
+  jq util-linux procps iproute2 libxml2-utils python3-jsonschema scdoc man-db wrk chromium curl
+  prometheus
   # fuzzing (libFuzzer comes with clang's runtime libraries)
   clang libclang-rt-14-dev
 )

@@ -22,7 +22,7 @@ struct syscall_rule {
 struct privileges {
   const cap_value_t *keep; /* capabilities kept (may be none) */
   size_t nkeep;
-  const int *calls; /* allowed with any arguments */
+  const int *calls; /* allowed with any arguments; NULL: no system call filter at all */
   size_t ncalls;
   const struct syscall_rule *rules; /* allowed with one argument fixed */
   size_t nrules;

@@ -1,11 +1,11 @@
 #include "dataset.h"
 #include "cleanup.h"
+#include "lines.h"
 #include "store.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_THREADS = 64, KEY_SEP = '\x1f', READ_BLOCK = 4 << 20 };
+enum { KEY_SEP = '\x1f' };
 
 int group_by_parse(const char *spec, struct group_by *out, merr **err)
 {
@@ -181,11 +181,10 @@ static bool passes(const struct sample *s, const struct filters *f)
   return true;
 }
 
-/* ---- parallel reading ---- */
+/* ---- reading ---- */
 
+/* What one part of a file's lines makes: its own groups, merged afterwards. */
 struct chunk {
-  int fd;
-  off_t begin, end; /* the lines that start in [begin, end) are this chunk's */
   const struct group_by *by;
   const struct filters *f;
   struct table t;
@@ -219,9 +218,15 @@ static void add_sample(struct chunk *c, const struct sample *s)
       push(&g->metric[m], s->value[m]);
 }
 
-/* One line (without its newline). */
-static void take_line(struct chunk *c, const char *line, size_t len)
+/* One line (without its newline); NULL: a line too long to be a record. */
+static void take_line(void *ctx, const char *line, size_t len)
 {
+  struct chunk *c = ctx;
+  if (line == NULL) {
+    c->lines++;
+    c->malformed++;
+    return;
+  }
   struct sample s;
   size_t next;
   bool blank;
@@ -235,71 +240,6 @@ static void take_line(struct chunk *c, const char *line, size_t len)
     c->filtered++;
   else
     add_sample(c, &s);
-}
-
-/* Where this chunk's first line starts: at begin when a line ends just before it. */
-static off_t first_line(const struct chunk *c, char *buf, size_t size)
-{
-  off_t at = c->begin;
-  if (at == 0)
-    return 0;
-  for (at--; at < c->end;) {
-    ssize_t n = pread(c->fd, buf, size, at);
-    if (n <= 0)
-      return c->end;
-    const char *nl = memchr(buf, '\n', (size_t)n);
-    if (nl)
-      return at + (nl - buf) + 1;
-    at += n;
-  }
-  return c->end;
-}
-
-/* Reads the chunk's lines through a bounded buffer (never mmap: a writer cutting back a short
- * write would fault a mapping); a line longer than a store line may be is malformed. */
-static void *read_chunk(void *arg)
-{
-  struct chunk *c = arg;
-  size_t size = READ_BLOCK + STORE_MAX_LINE + 1;
-  cleanup_free char *buf = xmalloc(size);
-  off_t pos = first_line(c, buf, size); /* the file offset of buf[0] */
-  size_t have = 0;
-  bool skipping = false;             /* inside an overlong line */
-  while (pos < c->end || skipping) { /* a line that starts before end is this chunk's */
-    ssize_t n;
-    do
-      n = pread(c->fd, buf + have, size - have, pos + (off_t)have);
-    while (n < 0 && errno == EINTR);
-    if (n > 0)
-      have += (size_t)n;
-    size_t used = 0;
-    const char *nl;
-    while ((skipping || pos + (off_t)used < c->end) &&
-           (nl = memchr(buf + used, '\n', have - used)) != NULL) {
-      size_t len = (size_t)(nl - (buf + used));
-      if (!skipping)
-        take_line(c, buf + used, len);
-      skipping = false;
-      used += len + 1;
-    }
-    if (!skipping && pos + (off_t)used >= c->end)
-      break;      /* the next line is the next chunk's */
-    if (n <= 0) { /* the end of the file (or of what a writer left): no newline at its end */
-      if (!skipping && have > used)
-        take_line(c, buf + used, have - used);
-      break;
-    }
-    if (used == 0 && have == size) { /* no newline in a whole buffer */
-      c->lines++;
-      c->malformed++;
-      skipping = true;
-      used = have;
-    }
-    memmove(buf, buf + used, have - used);
-    have -= used;
-    pos += (off_t)used;
-  }
-  return NULL;
 }
 
 static void merge(struct table *into, struct table *from, const struct group_by *by)
@@ -355,28 +295,15 @@ static int read_file(const char *path, const struct group_by *by, const struct f
   if (st.st_size == 0)
     return 0;
   posix_fadvise(fd, 0, st.st_size, POSIX_FADV_SEQUENTIAL);
-  if ((size_t)st.st_size < 1 << 20)
-    threads = 1; /* not worth the threads */
-  struct chunk chunks[MAX_THREADS];
+  struct chunk chunks[LINES_MAX_THREADS];
+  void *ctxs[LINES_MAX_THREADS];
   memset(chunks, 0, sizeof chunks);
-  pthread_t tid[MAX_THREADS];
-  bool started[MAX_THREADS] = {false};
-  for (int i = 0; i < threads; i++) {
-    chunks[i].fd = fd;
-    chunks[i].begin = st.st_size * i / threads;
-    chunks[i].end = i == threads - 1 ? st.st_size : st.st_size * (i + 1) / threads;
+  for (int i = 0; i < LINES_MAX_THREADS; i++) {
     chunks[i].by = by;
     chunks[i].f = f;
-    if (i > 0)
-      started[i] = pthread_create(&tid[i], NULL, read_chunk, &chunks[i]) == 0;
+    ctxs[i] = &chunks[i];
   }
-  read_chunk(&chunks[0]);
-  for (int i = 1; i < threads; i++) {
-    if (started[i])
-      pthread_join(tid[i], NULL);
-    else
-      read_chunk(&chunks[i]); /* no thread to be had: read it here */
-  }
+  threads = lines_read(fd, 0, st.st_size, threads, take_line, ctxs);
   for (int i = 0; i < threads; i++) {
     merge(into, &chunks[i].t, by);
     table_free_index(&chunks[i].t, true);
@@ -432,8 +359,8 @@ int dataset_load(const char *const *files, size_t nfiles, const struct group_by 
   out->by = *by;
   if (threads < 1)
     threads = 1;
-  if (threads > MAX_THREADS)
-    threads = MAX_THREADS;
+  if (threads > LINES_MAX_THREADS)
+    threads = LINES_MAX_THREADS;
   struct table t = {0};
   for (size_t i = 0; i < nfiles; i++)
     if (read_store(files[i], by, f, threads, &t, out, err) < 0) {

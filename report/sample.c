@@ -73,10 +73,11 @@ static const struct {
     {"flows.retransmit_rate", M_RETRANS_RATE, 100},
 };
 
-/* Every call's wrapper time adds up into M_WRAPPER. */
-static const char *const overhead_paths[] = {"calls.create.overhead_us", "calls.start.overhead_us",
-                                             "calls.delete.overhead_us", "calls.exec[].overhead_us",
-                                             "calls.kill[].overhead_us"};
+/* Every call's wrapper time adds up into M_WRAPPER, and is kept per call (enum sample_call's
+ * order). */
+static const char *const overhead_paths[CALL_KINDS] = {
+    "calls.create.overhead_us", "calls.start.overhead_us", "calls.delete.overhead_us",
+    "calls.exec[].overhead_us", "calls.kill[].overhead_us"};
 
 #define LINK "network.counters.links[]"
 #define LINK_LEN (sizeof LINK - 1)
@@ -224,6 +225,9 @@ static void set_number(struct ctx *c, const char *path, const char *s, size_t le
         if (isfinite(v)) {
           c->s->value[M_WRAPPER] += v * 1e-3;
           c->s->has[M_WRAPPER] = true;
+          if (c->s->ncall_times < SAMPLE_MAX_CALL_TIMES)
+            c->s->call_times[c->s->ncall_times++] =
+                (struct call_time){.call = (enum sample_call)i, .seconds = v * 1e-6};
         }
         return;
       }

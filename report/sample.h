@@ -54,6 +54,18 @@ enum {
   SAMPLE_TEXT = 64
 }; /* per line, on the stack: nothing is kept per record */
 
+/* The calls whose wrapper time a record gives, in the order of their paths in sample.c. */
+enum sample_call { CALL_CREATE, CALL_START, CALL_DELETE, CALL_EXEC, CALL_KILL, CALL_KINDS };
+
+/* The wrapper's own time of each call, at most this many per line (execs and kills beyond it are
+ * in M_WRAPPER's sum only: an exporter's histogram takes the first ones). */
+enum { SAMPLE_MAX_CALL_TIMES = 16 };
+
+struct call_time {
+  enum sample_call call;
+  double seconds;
+};
+
 enum sample_kind { KIND_RECORD, KIND_TOOL, KIND_UNSUPPORTED, KIND_FAILED, KIND_OTHER };
 
 struct sample {
@@ -68,6 +80,8 @@ struct sample {
   char label_val[SAMPLE_MAX_LABELS][SAMPLE_TEXT];
   double value[M_COUNT];
   bool has[M_COUNT];
+  size_t ncall_times;
+  struct call_time call_times[SAMPLE_MAX_CALL_TIMES];
 };
 
 /* Reads one line (strictly: it must be one whole JSON object with a schema). false when the line

@@ -70,6 +70,9 @@ void runtime_table_free(struct runtime_table *t)
   free(t->store);
   free(t->state_dir);
   free(t->probe_binary);
+  for (size_t i = 0; i < t->nexport_labels; i++)
+    free(t->export_labels[i]);
+  free(t->export_labels);
   free(t);
 }
 
@@ -292,6 +295,48 @@ static int parse_runtimes(const json *v, const char *what, struct runtime_table 
   return 0;
 }
 
+/* A Prometheus label name ([a-z_][a-z0-9_]*, lower case as the record's keys usually are) that
+ * none of the exporter's own labels already takes. */
+static bool export_label_valid(const char *s)
+{
+  static const char *const taken[] = {"runtime", "driver",   "load",      "outcome",
+                                      "call",    "protocol", "direction", "container",
+                                      "le",      "quantile", "instance",  "job"};
+  size_t n = strlen(s);
+  if (n == 0 || n > 32 || (s[0] >= '0' && s[0] <= '9') || strncmp(s, "__", 2) == 0 ||
+      strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+    return false;
+  for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+    if (strcmp(s, taken[i]) == 0)
+      return false;
+  return true;
+}
+
+static int parse_export_labels(const json *v, const char *what, struct runtime_table *t, merr **err)
+{
+  if (!json_is(v, JSON_ARRAY) || v->n > TABLE_MAX_EXPORT_LABELS)
+    return merr_set(err, 0, "%s: export_labels must be an array of at most %d label keys", what,
+                    TABLE_MAX_EXPORT_LABELS);
+  for (size_t i = 0; i < t->nexport_labels; i++) /* given twice: the last one counts */
+    free(t->export_labels[i]);
+  free(t->export_labels);
+  t->export_labels = xreallocarray(NULL, v->n ? v->n : 1, sizeof *t->export_labels);
+  t->nexport_labels = 0;
+  for (size_t i = 0; i < v->n; i++) {
+    const char *s = json_string(v->items[i]);
+    if (s == NULL || !export_label_valid(s))
+      return merr_set(err, 0,
+                      "%s: export_labels[%zu] must be a label key of [a-z0-9_] (at most 32, not "
+                      "starting with a digit or __) that is not one of the exporter's own labels",
+                      what, i);
+    for (size_t k = 0; k < t->nexport_labels; k++)
+      if (strcmp(t->export_labels[k], s) == 0)
+        return merr_set(err, 0, "%s: export_labels names \"%s\" twice", what, s);
+    t->export_labels[t->nexport_labels++] = xstrdup(s);
+  }
+  return 0;
+}
+
 int runtime_table_parse(const char *buf, size_t len, const char *what, struct runtime_table **out,
                         merr **err)
 {
@@ -316,6 +361,8 @@ int runtime_table_parse(const char *buf, size_t len, const char *what, struct ru
       ret = want_abs_path(doc->items[i], what, "probe_binary", &t->probe_binary, err);
     else if (strcmp(key, "flows") == 0)
       ret = want_bool(doc->items[i], what, key, &t->flows, err);
+    else if (strcmp(key, "export_labels") == 0)
+      ret = parse_export_labels(doc->items[i], what, t, err);
     else if (strcmp(key, "store_max_bytes") == 0)
       ret = want_int_range(doc->items[i], what, key, 1 << 20, INT64_MAX / 2, true,
                            &t->store_max_bytes, err);

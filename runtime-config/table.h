@@ -14,6 +14,8 @@
  *     "flows": true,                                   optional, also per runtime: measure the
  *                                                      workload's own connections
  *     "probe_binary": "/usr/local/libexec/measured/measured-probe",   optional
+ *     "export_labels": ["workload"],                   optional: the MEASURED_LABEL_* keys
+ *                                                      `measured exporter` makes labels of
  *     "runtimes": {
  *       "runsc": {"path": "runsc", "args": ["--network=host"], "store": "/x.jsonl"},
  *       "kata": {"path": "kata-runtime", "shim": "containerd-shim-kata-v2"},
@@ -43,6 +45,8 @@
  * administrator may go lower, a container may not make the monitor work harder than this. */
 #define MEASURED_MIN_CONTAINER_INTERVAL_MS 100
 #define MEASURED_MAX_SAMPLE_INTERVAL_MS 3600000
+/* Each exported label multiplies the exporter's series: few, and their values are bounded there. */
+#define TABLE_MAX_EXPORT_LABELS 4
 
 /* The probe settings of a runtime entry, as strings and numbers the container's
  * MEASURED_PROBE* variables can override (0 / NULL: not set). */
@@ -76,6 +80,8 @@ struct runtime_table {
   int store_keep;          /* rotated files kept (store.1 ... store.N) */
   int flows;               /* 1: measure the workload's connections (the default), 0: not */
   char *probe_binary;      /* NULL: next to the wrapper, ../libexec/measured/measured-probe */
+  char **export_labels;    /* record label keys the exporter keeps as Prometheus labels */
+  size_t nexport_labels;   /* at most TABLE_MAX_EXPORT_LABELS */
   struct runtime_entry *entries;
   size_t n;
 };

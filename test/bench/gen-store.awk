@@ -1,6 +1,7 @@
 # Prints n records shaped like the template (one line), with runtime, driver, pair, load and the
 # figures varied. The template holds the placeholders @RT@ @DRV@ @PAIR@ @LOAD@ @BW@ @P50@ @P99@
 # @U50@ @CREATE@ @ID@; it is cut at them once, then each record is put together piece by piece.
+# -v create_slow=1: runsc's create three times as long as runc's (default: the same).
 BEGIN { srand(42) }
 { template = $0 }
 END {
@@ -24,7 +25,7 @@ END {
     v["P50"] = sprintf("%.3f", 80 * slow * (0.9 + 0.2 * rand()))
     v["P99"] = sprintf("%.3f", 160 * slow * (0.9 + 0.4 * rand()))
     v["U50"] = sprintf("%.3f", 70 * slow * (0.9 + 0.2 * rand()))
-    v["CREATE"] = sprintf("%d", 150000 + 100000 * rand())
+    v["CREATE"] = sprintf("%d", (150000 + 100000 * rand()) * (create_slow ? slow : 1))
     v["ID"] = sprintf("%064x", i)
     line = ""
     for (k = 0; k < nparts; k++)

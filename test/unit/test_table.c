@@ -90,6 +90,27 @@ static void strict_errors(void **state)
   parse_fails_with("{\"runtimes\":{\"x\":{\"path\":\"x\"}", "line 1");
 }
 
+static void export_labels(void **state)
+{
+  (void)state;
+  struct runtime_table *t = parse_ok("{\"export_labels\":[\"workload\",\"team_2\"]}");
+  assert_int_equal(t->nexport_labels, 2);
+  assert_string_equal(t->export_labels[0], "workload");
+  assert_string_equal(t->export_labels[1], "team_2");
+  runtime_table_free(t);
+  t = parse_ok("{}");
+  assert_int_equal(t->nexport_labels, 0);
+  runtime_table_free(t);
+  parse_fails_with("{\"export_labels\":\"workload\"}", "at most 4");
+  parse_fails_with("{\"export_labels\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", "at most 4");
+  parse_fails_with("{\"export_labels\":[\"runtime\"]}", "exporter's own labels");
+  parse_fails_with("{\"export_labels\":[\"le\"]}", "exporter's own labels");
+  parse_fails_with("{\"export_labels\":[\"Work-load\"]}", "export_labels[0]");
+  parse_fails_with("{\"export_labels\":[\"__x\"]}", "export_labels[0]");
+  parse_fails_with("{\"export_labels\":[\"9x\"]}", "export_labels[0]");
+  parse_fails_with("{\"export_labels\":[\"a\",\"a\"]}", "twice");
+}
+
 static void names(void **state)
 {
   (void)state;
@@ -124,6 +145,7 @@ int main(void)
       cmocka_unit_test(defaults_when_absent),
       cmocka_unit_test(file_entries_replace_and_add),
       cmocka_unit_test(strict_errors),
+      cmocka_unit_test(export_labels),
       cmocka_unit_test(names),
       cmocka_unit_test(resolve),
   };
