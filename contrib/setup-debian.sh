@@ -22,6 +22,8 @@ packages=(
   docker.io containerd runc runsc crun iptables
   # podman, and what its rootless mode needs (subordinate ids, user-mode networking)
   podman uidmap slirp4netns
+  # a real VM on Kata's network path for the tests (test/helpers/kata-qemu-runtime.sh)
+  qemu-system-x86
   # what the image carries
   busybox-static iperf3 sockperf stress-ng
   # tests and benchmarks
