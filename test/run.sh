@@ -6,7 +6,7 @@
 #   2. every suite of the build: unit (C, cmocka), functional (the wrapper against a fake
 #      runtime), integration (the real docker CLI and engine; podman, rootful and rootless)
 #   3. unit and functional again in an ASan+UBSan build; the libFuzzer harnesses briefly
-#   4. the overhead and report-speed benchmarks, briefly (reported, never asserted)
+#   4. the overhead, report-speed and exporter-speed benchmarks, briefly (reported, never asserted)
 #   5. for every further engine: switch to it (contrib/engine.sh) and run the 'engine' suite (the
 #      integration tests whose subject is the engine's side of the contract; test/meson.build)
 # Prints one result line per engine, then "N passed, N failed, N skipped" over everything,
@@ -66,6 +66,8 @@ printf '\n== benchmark: the cost of measuring connections, flows off / on (1 pai
 MEASURED_TINYHTTP=$build/test/tinyhttp "$top/test/bench/flows-overhead.sh" 1 2 || echo "benchmark did not complete"
 printf '\n== benchmark: measured report over 10 000 generated records (not asserted)\n'
 MEASURED_CLI=$build/cli/measured "$top/test/bench/report-speed.sh" 10000 || echo "benchmark did not complete"
+printf '\n== benchmark: measured exporter over 10 000 generated records (not asserted)\n'
+MEASURED_CLI=$build/cli/measured "$top/test/bench/exporter-speed.sh" 10000 || echo "benchmark did not complete"
 
 for engine in "${engines[@]:1}"; do
   printf '\n== switching to Docker %s\n' "$engine"
