@@ -80,7 +80,7 @@ echo "The same report as one page (tables, comparison, figures): $page"
 
 printf '\n== for Prometheus: measured exporter (here --once; as a service it serves /metrics on 127.0.0.1:19447)\n'
 measured exporter --once --format prometheus |
-  grep -E '^measured_(lifecycles_total|runtime_call_seconds_count|exporter_lines_total)' | head -12
+  grep -E '^measured_(lifecycles_total|runtime_call_seconds_count|exporter_lines_total)' | awk 'NR <= 12'
 echo "All of it: measured exporter --once; the metrics, PromQL and a scrape configuration: docs/exporter.md"
 echo
 echo "Every record in full: jq 'select(.labels.run == \"$run_tag\")' $store"
