@@ -170,12 +170,19 @@ static void confine(const struct exporter_options *o, const char *state_dir, con
       close(allowed[i].fd);
 }
 
-static int serve(const struct exporter_options *o, struct exporter *x, struct server *s)
+/* The signals that end the exporter, taken only by serve's sigtimedwait. */
+static sigset_t stop_signals(void)
 {
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  return stop;
+}
+
+static int serve(const struct exporter_options *o, struct exporter *x, struct server *s)
+{
+  sigset_t stop = stop_signals();
   cleanup_merr merr *err = NULL;
   if (server_start(s, x, &err) < 0) {
     fprintf(stderr, "measured exporter: %s\n", merr_msg(err));
@@ -221,10 +228,7 @@ int cmd_exporter(int argc, char **argv)
   }
   struct server *s = NULL;
   int port = 0, ret = 1;
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
+  sigset_t stop = stop_signals();
   sigprocmask(SIG_BLOCK, &stop, NULL); /* before any thread: only sigtimedwait takes them */
   if (!o.once) {
     if (server_bind(o.listen, &s, &port, &err) < 0) {

@@ -141,6 +141,22 @@ void aggregate_init(struct aggregate *a, const char *const *export_labels, size_
     snprintf(a->label_name[a->nlabels++], sizeof a->label_name[0], "%s", export_labels[i]);
 }
 
+void aggregate_init_like(struct aggregate *a, const struct aggregate *like)
+{
+  bounds_once();
+  memset(a, 0, sizeof *a);
+  a->nlabels = like->nlabels;
+  memcpy(a->label_name, like->label_name, sizeof a->label_name);
+}
+
+void aggregate_reset(struct aggregate *a)
+{
+  struct aggregate empty;
+  aggregate_init_like(&empty, a);
+  aggregate_clear(a);
+  *a = empty;
+}
+
 void aggregate_clear(struct aggregate *a)
 {
   free(a->series);

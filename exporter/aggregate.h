@@ -107,6 +107,10 @@ struct aggregate {
 
 /* An empty aggregate whose series carry the export labels given (record label keys). */
 void aggregate_init(struct aggregate *a, const char *const *export_labels, size_t n);
+/* An empty aggregate with the labels of another. */
+void aggregate_init_like(struct aggregate *a, const struct aggregate *like);
+/* Empties it, its labels kept. */
+void aggregate_reset(struct aggregate *a);
 void aggregate_clear(struct aggregate *a);
 
 /* Counts one store line (NULL: a line too long to be a record). */

@@ -239,14 +239,7 @@ int checkpoint_parse(const char *buf, size_t len, const char *what, struct aggre
   if (load_doc(doc, a, stores, nstores, what, err) == 0)
     return 0;
   memcpy(stores, saved, nstores * sizeof *stores); /* nothing of it is kept */
-  char names[AGG_MAX_LABELS][40];
-  const char *extra[AGG_MAX_LABELS];
-  size_t n = a->nlabels;
-  memcpy(names, a->label_name, sizeof names);
-  for (size_t k = 3; k < n; k++)
-    extra[k - 3] = names[k];
-  aggregate_clear(a);
-  aggregate_init(a, extra, n - 3);
+  aggregate_reset(a);
   return -1;
 }
 

@@ -24,12 +24,9 @@ static void read_range(void *arg, int fd, off_t begin, off_t end)
   struct aggregate parts[LINES_MAX_THREADS];
   void *ctxs[LINES_MAX_THREADS];
   int threads = x->threads < LINES_MAX_THREADS ? x->threads : LINES_MAX_THREADS;
-  const char *extra[AGG_MAX_LABELS];
-  for (size_t k = 3; k < x->agg.nlabels; k++)
-    extra[k - 3] = x->agg.label_name[k];
   ctxs[0] = &x->agg;
   for (int i = 1; i < threads; i++) {
-    aggregate_init(&parts[i], extra, x->agg.nlabels - 3);
+    aggregate_init_like(&parts[i], &x->agg);
     ctxs[i] = &parts[i];
   }
   int used = lines_read(fd, begin, end, threads, count_line, ctxs);
