@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "proc.h"
+#include "spawn.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -14,17 +15,24 @@
 
 static int capture_run(char *const argv[], int timeout_ms, size_t max_out, char **out, merr **err);
 
-static void child_exec(char *const argv[], int out_fd)
+struct capture_child {
+  char *const *argv;
+  int out_fd;
+};
+
+/* In a child that shares the caller's memory (spawn_shared): system calls only. */
+static int child_exec(void *arg)
 {
+  const struct capture_child *cc = arg;
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   int null = open("/dev/null", O_RDWR);
-  if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+  if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cc->out_fd, STDOUT_FILENO) < 0 ||
       dup2(null, STDERR_FILENO) < 0)
     _exit(127);
   close_range(3, ~0U, 0);
-  execv(argv[0], argv);
+  execv(cc->argv[0], cc->argv);
   _exit(127);
 }
 
@@ -76,15 +84,13 @@ static int capture_run(char *const argv[], int timeout_ms, size_t max_out, char 
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return merr_set(err, errno, "pipe");
-  pid_t pid = fork();
+  struct capture_child cc = {.argv = argv, .out_fd = pipefd[1]};
+  pid_t pid = spawn_shared(child_exec, &cc, err);
+  close(pipefd[1]);
   if (pid < 0) {
     close(pipefd[0]);
-    close(pipefd[1]);
-    return merr_set(err, errno, "fork");
+    return -1;
   }
-  if (pid == 0)
-    child_exec(argv, pipefd[1]);
-  close(pipefd[1]);
   int ret = collect(pipefd[0], pid, timeout_ms, max_out, out, err);
   close(pipefd[0]);
   int status = 0;

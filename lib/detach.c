@@ -1,5 +1,6 @@
 #include "detach.h"
 #include "proc.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,12 @@ static void become_detached(const int *keep, size_t n)
     dup2(null, STDERR_FILENO);
   }
   close_others(keep, n);
+  /* Every signal at its default, as after an exec: the caller's handlers (the wrapper's fault
+   * handlers, shim/guard.c) mean nothing here. */
+  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction(sig, &dfl, NULL);
   struct sigaction ign = {.sa_handler = SIG_IGN};
   sigaction(SIGCHLD, &ign, NULL);
   sigset_t none;
@@ -47,20 +54,34 @@ static void become_detached(const int *keep, size_t n)
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+struct detach_job {
+  void (*fn)(void *);
+  void *arg;
+  const int *keep;
+  size_t nkeep;
+};
+
+/* The intermediate child shares the caller's memory (spawn_shared): it only forks the one that
+ * runs fn (with a copy of the memory, free to do anything) and ends, so that the grandchild is
+ * nobody's child here. */
+static int fork_detached(void *arg)
+{
+  const struct detach_job *job = arg;
+  pid_t grandchild = fork();
+  if (grandchild == 0) {
+    become_detached(job->keep, job->nkeep);
+    job->fn(job->arg);
+    _exit(0);
+  }
+  _exit(grandchild < 0 ? 1 : 0);
+}
+
 int spawn_detached(void (*fn)(void *), void *arg, const int *keep, size_t nkeep, merr **err)
 {
-  pid_t child = fork();
+  struct detach_job job = {fn, arg, keep, nkeep};
+  pid_t child = spawn_shared(fork_detached, &job, err);
   if (child < 0)
-    return merr_set(err, errno, "fork");
-  if (child == 0) {
-    pid_t grandchild = fork();
-    if (grandchild == 0) {
-      become_detached(keep, nkeep);
-      fn(arg);
-      _exit(0);
-    }
-    _exit(grandchild < 0 ? 1 : 0);
-  }
+    return -1;
   int status = 0;
   proc_wait(child, &status);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

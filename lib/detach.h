@@ -1,7 +1,8 @@
 /* Detached helper processes (the monitor, the exec-mode probe runner). Detached means: double
  * fork and setsid (no child of the runtime or the shim, no controlling terminal), every
  * inherited descriptor closed but the ones named, stdio on /dev/null (a stray copy of
- * containerd's pipes would hang `docker run`), an empty signal mask, and SIGCHLD ignored so
+ * containerd's pipes would hang `docker run`), every signal at its default with an empty mask, and
+ * SIGCHLD ignored so
  * that its own helpers never linger as zombies. */
 #ifndef MEASURED_DETACH_H
 #define MEASURED_DETACH_H

@@ -37,8 +37,7 @@ json *json_new_string(const char *s)
   return json_new_stringn(s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is not valid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t json_utf8_seq_len(const unsigned char *s, size_t n)
 {
   unsigned char c = s[0];
   size_t len;
@@ -73,7 +72,7 @@ json *json_new_text(const char *s)
   char *out = xmalloc(n * 3 + 1); /* worst case: every byte replaced by a 3-byte U+FFFD */
   size_t w = 0;
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_seq_len((const unsigned char *)s + i, n - i);
+    size_t k = json_utf8_seq_len((const unsigned char *)s + i, n - i);
     if (k == 0) {
       memcpy(out + w, "\xef\xbf\xbd", 3);
       w += 3;

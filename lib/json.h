@@ -63,6 +63,8 @@ json *json_new_stringn(const char *s, size_t len);
 /* For text from outside any JSON document (paths, /proc, hostnames): invalid UTF-8 bytes become
  * U+FFFD so that the value can always be serialized. */
 json *json_new_text(const char *s);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is not valid. */
+size_t json_utf8_seq_len(const unsigned char *s, size_t n);
 json *json_new_int(int64_t v);
 json *json_new_uint(uint64_t v);
 json *json_new_double(double v);  /* non-finite values become null */

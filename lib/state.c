@@ -173,7 +173,7 @@ json *state_event(const char *name)
 /* The events a record cannot do without. */
 static bool essential(const json *event)
 {
-  static const char *const names[] = {"create", "start", "exit", "version"};
+  static const char *const names[] = {"create", "create_done", "start", "exit", "version"};
   const char *ev = json_string(json_get(event, "ev"));
   for (size_t i = 0; ev && i < sizeof names / sizeof names[0]; i++)
     if (strcmp(ev, names[i]) == 0)

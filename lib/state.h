@@ -43,9 +43,9 @@
 
 enum {
   /* A lifecycle's events stay under STATE_EVENTS_CAP, whatever the container does (exec and kill
-   * in a loop, links flapping); the events a record cannot do without (create, start, exit,
-   * version) may use STATE_EVENTS_RESERVE more. A lifecycle's state is bounded by these, the
-   * network summary and the probe's channel. */
+   * in a loop, links flapping); the events a record cannot do without (create, create_done,
+   * start, exit, version) may use STATE_EVENTS_RESERVE more. A lifecycle's state is bounded by
+   * these, the network summary and the probe's channel. */
   STATE_EVENTS_CAP = 1 << 20,
   STATE_EVENTS_RESERVE = 64 << 10,
   STATE_MAX_EVENTS_BYTES = STATE_EVENTS_CAP + STATE_EVENTS_RESERVE,

@@ -69,8 +69,7 @@ char *call_owner_token(const struct call_ctx *c)
   if (c->hook.active) /* without the shim's token, one that adopts nothing */
     return c->hook.owner ? xstrdup(c->hook.owner)
                          : xasprintf("hook-%d-%lld", (int)getpid(), (long long)c->t0_us);
-  /* Called in guard children: their parent is the wrapper. */
-  return xasprintf("%d-%lld", (int)getppid(), (long long)c->t0_us);
+  return xasprintf("%d-%lld", (int)c->wrapper_pid, (long long)c->t0_us);
 }
 
 char **call_real_argv(const char *real, const struct runtime_entry *e, int argc, char **argv)

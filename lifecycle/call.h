@@ -30,7 +30,8 @@ struct call_ctx {
   const char *real_path;
   char **real_argv; /* what the real runtime was given */
   const struct ocilog *log;
-  int64_t t0_us; /* when the wrapper's main() began */
+  int64_t t0_us;     /* when the wrapper's main() began */
+  pid_t wrapper_pid; /* the wrapper's process (measurement may run in a child of it) */
   struct run_result run;
   /* Under a containerd shim (shim/hook.c) there is no runtime call to wrap: OCI hooks stand for
    * its points, and these say what the hook knows. */

@@ -252,6 +252,16 @@ static void start_version_query(const struct call_ctx *c, int rootfd, int dirfd)
   spawn_detached(query_version, &job, keep, 2, NULL);
 }
 
+/* The wrapper's own time in create, its monitor's start included (the create event was written
+ * before the monitor began: the monitor reads it). */
+static void record_own_time(const struct call_ctx *c, int dirfd)
+{
+  cleanup_json json *done = json_new(JSON_OBJECT);
+  json_set(done, "ev", json_new_string("create_done"));
+  call_finish_event(c, done);
+  state_append_event(dirfd, done, NULL);
+}
+
 int create_after(const struct call_ctx *c)
 {
   cleanup_merr merr *err = NULL;
@@ -305,6 +315,7 @@ int create_after(const struct call_ctx *c)
     close(mc.netns_fd); /* the monitor has its own */
   if (started < 0)
     call_warn(c, "exit status will not be recorded", err);
+  record_own_time(c, dirfd);
   return 0;
 }
 

@@ -46,6 +46,17 @@ static json *call_from_event(const json *ev)
   return c;
 }
 
+/* create's own time is known only once its monitor runs, after the create event is written: a
+ * create_done event carries it then (a wrapper that died before it leaves the earlier figure). */
+static json *create_call(const json *create, const json *done)
+{
+  json *c = call_from_event(create);
+  int64_t ovh = done ? event_int(done, "ovh_us", -1) : -1;
+  if (ovh >= 0)
+    json_set(c, "overhead_us", json_new_int(ovh));
+  return c;
+}
+
 static json *timestamp(int64_t ns)
 {
   char buf[48];
@@ -110,7 +121,7 @@ static json *runtime_info(const json *create, const json *version_ev, json *miss
 }
 
 struct lifecycle_events {
-  const json *create, *start, *exit, *version;
+  const json *create, *create_done, *start, *exit, *version;
   const json *net_create, *net_start, *net_last; /* discoveries */
   unsigned net_changes;
   json *execs, *kills;
@@ -134,6 +145,7 @@ static void sort_events(const json *events, struct lifecycle_events *le)
 {
   memset(le, 0, sizeof *le);
   le->create = state_first_event(events, "create");
+  le->create_done = state_first_event(events, "create_done");
   le->start = state_first_event(events, "start");
   le->exit = state_first_event(events, "exit");
   le->version = state_first_event(events, "version");
@@ -372,7 +384,8 @@ json *record_build(const char *id, const struct record_inputs *in, const struct 
   add_create_details(rec, le.create, missed);
 
   json *calls = json_new(JSON_OBJECT);
-  json_set(calls, "create", le.create ? call_from_event(le.create) : json_new(JSON_NULL));
+  json_set(calls, "create",
+           le.create ? create_call(le.create, le.create_done) : json_new(JSON_NULL));
   json_set(calls, "start", le.start ? call_from_event(le.start) : json_new(JSON_NULL));
   json_set(calls, "exec", le.execs);
   json_set(calls, "kill", le.kills);

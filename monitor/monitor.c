@@ -121,12 +121,14 @@ static void monitor_main(void *arg)
   /* Every socket it reads is made before the monitor confines itself (the packet socket needs
    * CAP_NET_RAW, the destroy notifications CAP_NET_ADMIN, neither kept). */
   sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us, &flows);
-  cleanup_merr merr *err = NULL;
-  int confined = monitor_confine(cfg->dirfd, &err);
-  if (w->ready >= 0) { /* the counters' baseline is taken: create may return */
+  /* The counters' baseline is taken: create may return. Confining comes after, so create does
+   * not wait for it; nothing the container sends is read before it. */
+  if (w->ready >= 0) {
     (void)!write(w->ready, "r", 1);
     close(w->ready);
   }
+  cleanup_merr merr *err = NULL;
+  int confined = monitor_confine(cfg->dirfd, &err);
   if (confined < 0)
     sampler_missed(&s, "monitor: not confined", err);
   if (w->pidfd >= 0) {

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,4 +48,74 @@ int guard_run(int (*fn)(void *), void *arg, int timeout_ms, merr **err)
     return merr_set(err, 0, "measurement crashed (signal %d, %s)", WTERMSIG(status),
                     strsignal(WTERMSIG(status)));
   return 0;
+}
+
+/* ---- in-process ---- */
+
+static const int inline_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGABRT, SIGALRM};
+static sigjmp_buf inline_return;
+static volatile sig_atomic_t inline_caught;
+
+static void inline_fault(int sig)
+{
+  inline_caught = sig;
+  siglongjmp(inline_return, 1);
+}
+
+static void inline_timer(int timeout_ms)
+{
+  struct itimerval t = {
+      .it_value = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000}};
+  setitimer(ITIMER_REAL, &t, NULL);
+}
+
+static void inline_arm(sigset_t *caught, int timeout_ms)
+{
+  /* Big enough for the handler, which only jumps back; a stack overflow needs it. */
+  static char altstack[64 << 10];
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+  sigaltstack(&ss, NULL);
+  struct sigaction sa = {.sa_handler = inline_fault, .sa_flags = SA_ONSTACK};
+  sigfillset(&sa.sa_mask);
+  sigemptyset(caught);
+  for (size_t i = 0; i < sizeof inline_signals / sizeof inline_signals[0]; i++) {
+    sigaction(inline_signals[i], &sa, NULL);
+    sigaddset(caught, inline_signals[i]);
+  }
+  inline_timer(timeout_ms);
+  /* The wrapper blocks every signal around the real call; a fault must reach the handler. */
+  sigprocmask(SIG_UNBLOCK, caught, NULL);
+}
+
+static void inline_disarm(const sigset_t *caught)
+{
+  sigprocmask(SIG_BLOCK, caught, NULL);
+  inline_timer(0);
+}
+
+int guard_inline(int (*fn)(void *), void *arg, int timeout_ms, const struct ocilog *log,
+                 const char *what)
+{
+  sigset_t caught;
+  inline_caught = 0;
+  /* sigsetjmp saves the mask: coming back, the caught signals are blocked again. */
+  if (sigsetjmp(inline_return, 1) == 0) {
+    inline_arm(&caught, timeout_ms);
+    fn(arg);
+    inline_disarm(&caught);
+    return 0;
+  }
+  inline_timer(0);
+  int sig = inline_caught;
+  if (sig == SIGALRM)
+    ocilog_write(log, "warning",
+                 "measurement did not finish within %d ms and was stopped (%s); the container "
+                 "is not affected",
+                 timeout_ms, what);
+  else
+    ocilog_write(log, "warning",
+                 "measurement crashed (signal %d, %s) (%s); the container is not "
+                 "affected",
+                 sig, sigabbrev_np(sig), what);
+  return -1;
 }

@@ -183,10 +183,11 @@ int hook_main(int argc, char **argv, int64_t t0)
                                 .scope = a.scope,
                                 .shim_path = shim,
                                 .before_us = a.sub == OCI_SUB_CREATE ? a.before_us : 0}};
-  if (guard_run(hook_work, &c, GUARD_MEASUREMENT_MS, &err) < 0) {
-    ocilog_write(&log, "warning", "%s (%s hook of container %s); the container is not affected",
-                 merr_msg(err), argv[1], st.id);
-  }
+  /* The hook's last step: after a fault in it the heap may be broken, so nothing but the exit
+   * (the runtime waits for a hook's status: 0, the container is not affected). */
+  cleanup_free char *what = xasprintf("%s hook of container %s", argv[1], st.id);
+  if (guard_inline(hook_work, &c, GUARD_MEASUREMENT_MS, &log, what) < 0)
+    _exit(0);
   json_free(st.doc);
   runtime_table_free(table);
   return 0;

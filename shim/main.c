@@ -162,7 +162,8 @@ int main(int argc, char **argv)
                          .real_path = real,
                          .real_argv = rargv,
                          .log = &log,
-                         .t0_us = t0};
+                         .t0_us = t0,
+                         .wrapper_pid = getpid()};
   if (call.sub == OCI_SUB_CREATE && probe_maybe_requested(entry, call.bundle) &&
       guard_run(lifecycle_before_create, &ctx, GUARD_MEASUREMENT_MS, &err) < 0)
     ocilog_write(&log, "warning", "%s (before create of container %s); not probed", merr_msg(err),
@@ -170,8 +171,8 @@ int main(int argc, char **argv)
   merr_freep(&err);
   if (runner_run(real, rargv, &ctx.run, &err) < 0)
     fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
-  if (guard_run(lifecycle_after, &ctx, GUARD_MEASUREMENT_MS, &err) < 0)
-    ocilog_write(&log, "warning", "%s (%s of container %s); the container is not affected",
-                 merr_msg(err), oci_sub_name(call.sub), call.id);
+  /* The last step: whatever happens in it, the wrapper ends as the runtime did. */
+  cleanup_free char *what = xasprintf("%s of container %s", oci_sub_name(call.sub), call.id);
+  guard_inline(lifecycle_after, &ctx, GUARD_MEASUREMENT_MS, &log, what);
   runner_mirror_exit(ctx.run.wait_status);
 }

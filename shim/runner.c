@@ -1,5 +1,6 @@
 #include "runner.h"
 #include "clock.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -70,23 +71,33 @@ static int wait_forwarding(pid_t pid, int *status, merr **err)
   }
 }
 
+struct runtime_child {
+  const char *path;
+  char *const *argv;
+  pid_t parent;
+};
+
+/* In a child that shares the wrapper's memory (spawn_shared): system calls only. */
+static int exec_runtime(void *arg)
+{
+  const struct runtime_child *rc = arg;
+  /* Plain runc dies when the engine kills it; so does the real runtime when the engine kills
+   * the wrapper standing in for it (a hung call, a timeout). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != rc->parent)
+    _exit(128 + SIGKILL);
+  restore_caller_signals();
+  execv(rc->path, rc->argv);
+  spawn_report_exec_failure(rc->path, errno);
+  _exit(127);
+}
+
 int runner_run(const char *path, char *const argv[], struct run_result *res, merr **err)
 {
   res->start_us = mono_us();
-  pid_t parent = getpid();
-  pid_t pid = fork();
+  struct runtime_child rc = {.path = path, .argv = argv, .parent = getpid()};
+  pid_t pid = spawn_shared(exec_runtime, &rc, err);
   if (pid < 0)
-    return merr_set(err, errno, "fork");
-  if (pid == 0) {
-    /* Plain runc dies when the engine kills it; so does the real runtime when the engine kills
-     * the wrapper standing in for it (a hung call, a timeout). */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-      _exit(128 + SIGKILL);
-    restore_caller_signals();
-    execv(path, argv);
-    dprintf(STDERR_FILENO, "measured: exec %s: %s\n", path, strerror(errno));
-    _exit(127);
-  }
+    return -1;
   /* The child may already be gone: a SIGCHLD pending from before sigwaitinfo is still seen. */
   int ret = wait_forwarding(pid, &res->wait_status, err);
   res->end_us = mono_us();

@@ -211,7 +211,9 @@ run_one() { # runtime server-driver client-driver load rep dir
   docker rm -f "$srv" >/dev/null 2>&1
   [ $rc -eq 0 ] || { log "    the client container failed (exit $rc): $(tail -1 "$dir/client.log")"; return 1; }
   local bps p50 p99 failures=()
-  bps=$(jq -e '.end.sum_received.bits_per_second' "$dir/iperf3.json" 2>/dev/null) ||
+  # iperf3 may print a warning ahead of its JSON (under gVisor: "Size of data read does not
+  # correspond to offered length"); the JSON starts at the first line that opens an object.
+  bps=$(sed -n '/^{/,$p' "$dir/iperf3.json" | jq -e '.end.sum_received.bits_per_second // empty' 2>/dev/null) ||
     failures+=("iperf3: $(tool_error "$dir/iperf3.err" "$dir/iperf3.json")")
   p50=$(grep -o 'percentile 50.000 = *[0-9.]*' "$dir/sockperf.txt" 2>/dev/null | grep -o '[0-9.]*$')
   p99=$(grep -o 'percentile 99.000 = *[0-9.]*' "$dir/sockperf.txt" 2>/dev/null | grep -o '[0-9.]*$')

@@ -13,6 +13,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,121 @@ static void guard_outcomes(void **state)
   assert_true(took >= 0.2 && took < 5);
   int status;
   assert_int_equal(waitpid(-1, &status, WNOHANG), -1); /* the hung child was reaped */
+}
+
+static int faults(void *arg)
+{
+  (void)arg;
+  volatile int *volatile nowhere = NULL; /* volatile: the compiler cannot see it is NULL */
+  *nowhere = 1;
+  return 0;
+}
+
+static int aborts(void *arg)
+{
+  (void)arg;
+  abort(); /* what xalloc does when memory runs out */
+}
+
+static int overflow_depth(volatile int n)
+{
+  volatile char pad[1024];
+  pad[0] = (char)n;
+  /* Unbounded in practice; the condition keeps the compiler from calling it infinite. */
+  return n < 0 ? 0 : overflow_depth(n + 1) + pad[0];
+}
+
+static int overflows_stack(void *arg)
+{
+  (void)arg;
+  return overflow_depth(0);
+}
+
+/* guard_inline in a child of its own (it installs handlers, and the runtime's exit comes after
+ * it): its return, then the exit status the wrapper would mirror (3). Returns the child's wait
+ * status; the warning it wrote, if any, is in log_path. */
+static int inline_outcome(int (*fn)(void *), void *arg, int timeout_ms, const char *log_path,
+                          int *returned)
+{
+  int pipefd[2];
+  assert_int_equal(pipe(pipefd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    runner_block_signals();
+    struct ocilog log = {.path = log_path, .json = true};
+    int r = guard_inline(fn, arg, timeout_ms, &log, "start of container c1");
+    char c = r == 0 ? '0' : 'F';
+    if (write(pipefd[1], &c, 1) != 1)
+      _exit(97);
+    runner_mirror_exit(3 << 8); /* as if the runtime had exited with 3 */
+  }
+  close(pipefd[1]);
+  char c = '?';
+  if (read(pipefd[0], &c, 1) != 1)
+    c = '?';
+  close(pipefd[0]);
+  *returned = c == '0' ? 0 : c == 'F' ? -1 : 99;
+  int status;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+static char *read_all(const char *path)
+{
+  static char buf[8192];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f)
+    fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+static void guard_inline_outcomes(void **state)
+{
+  (void)state;
+  char log_path[] = "/tmp/measured-guard-log-XXXXXX";
+  close(mkstemp(log_path));
+  struct {
+    int (*fn)(void *);
+    int timeout_ms;
+    const char *says; /* NULL: nothing written */
+  } cases[] = {
+      {returns, 1000, NULL},
+      {faults, 1000, "measurement crashed (signal 11, SEGV) (start of container c1)"},
+      {overflows_stack, 5000, "measurement crashed (signal 11, SEGV)"},
+      {aborts, 1000, "measurement crashed (signal 6, ABRT)"},
+      {hangs, 200,
+       "measurement did not finish within 200 ms and was stopped (start of container "
+       "c1); the container is not affected"},
+  };
+  int one = 1;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    truncate(log_path, 0);
+    int returned;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int st = inline_outcome(cases[i].fn, &one, cases[i].timeout_ms, log_path, &returned);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    /* Whatever fn did, the process ends as the runtime did. */
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 3)
+      fail_msg("case %zu: wait status %#x, guard_inline returned %d", i, st, returned);
+    const char *logged = read_all(log_path);
+    if (cases[i].says == NULL) {
+      assert_int_equal(returned, 0);
+      assert_string_equal(logged, "");
+      continue;
+    }
+    assert_int_equal(returned, -1);
+    if (strstr(logged, cases[i].says) == NULL)
+      fail_msg("case %zu: \"%s\" not in the log: %s", i, cases[i].says, logged);
+    assert_non_null(strchr(logged, '\n'));
+    assert_null(strchr(strchr(logged, '\n') + 1, '\n')); /* one line */
+    double took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    assert_true(took < 5);
+  }
+  unlink(log_path);
 }
 
 /* The runner in a child of its own (it blocks signals for the rest of the process's life):
@@ -180,6 +296,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(guard_outcomes),
+      cmocka_unit_test(guard_inline_outcomes),
       cmocka_unit_test(runner_mirrors_exit),
       cmocka_unit_test(runner_forwards_signals),
       cmocka_unit_test(runner_child_dies_with_the_wrapper),

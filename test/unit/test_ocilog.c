@@ -6,6 +6,7 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
+#include "clock.h"
 #include "json.h"
 #include "ocilog.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void json_format(void **state)
@@ -62,12 +64,50 @@ static void appends_one_line(void **state)
   unlink(path);
 }
 
+/* The timestamp is made without gmtime_r (whose time zone lock a fault could leave held): the
+ * same text as gmtime_r and strftime give, over two centuries and every fraction's digits. */
+static void timestamps_as_gmtime(void **state)
+{
+  (void)state;
+  for (int64_t sec = -86400LL * 366; sec < 4102444800LL; sec += 86399LL * 3 + 7) {
+    int64_t ns = sec * 1000000000LL + (sec & 1 ? 999999999 : 123);
+    char ours[48], want[48], base[32];
+    format_rfc3339(ns, ours, sizeof ours);
+    time_t t = (time_t)sec;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(want, sizeof want, "%s.%09lldZ", base, (long long)(sec & 1 ? 999999999 : 123));
+    if (strcmp(ours, want) != 0)
+      fail_msg("%lld s: %s, gmtime_r says %s", (long long)sec, ours, want);
+  }
+}
+
+/* A message past the line's room is cut, and the line still ends with its newline. */
+static void long_message_cut(void **state)
+{
+  (void)state;
+  size_t n = 100000;
+  char *msg = malloc(n + 1);
+  memset(msg, '\x01', n); /* six bytes each in JSON */
+  msg[n] = '\0';
+  for (int json = 0; json <= 1; json++) {
+    char *line = ocilog_format(json, "warning", msg, 0);
+    size_t len = strlen(line);
+    assert_true(len > 4096);
+    assert_int_equal(line[len - 1], '\n');
+    assert_null(memchr(line, '\n', len - 1));
+    free(line);
+  }
+  free(msg);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(json_format),
-      cmocka_unit_test(text_format),
-      cmocka_unit_test(appends_one_line),
+      cmocka_unit_test(json_format),      cmocka_unit_test(text_format),
+      cmocka_unit_test(appends_one_line), cmocka_unit_test(timestamps_as_gmtime),
+      cmocka_unit_test(long_message_cut),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
