@@ -13,10 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { READY_RETRY_MS = 20, CONNECT_SLICE_MS = 300, UDP_WAIT_MS = 100, BULK_CHUNK = 128 * 1024 };
+enum {
+  READY_RETRY_MS = 20,
+  CONNECT_SLICE_MS = 300,
+  UDP_WAIT_MS = 100,
+  READ_SLICE_MS = 100, /* a blocking read's longest wait before the deadline is checked */
+  BULK_CHUNK = 128 * 1024
+};
 
 static int64_t now_ns(void)
 {
@@ -88,29 +95,31 @@ static bool out_of_time(struct run *r)
   return true;
 }
 
-/* read() until len bytes or the deadline; 0 ok, -1 with errno (ETIMEDOUT, 0 for EOF). */
+/* read() until len bytes or the deadline; 0 ok, -1 with errno (ETIMEDOUT, 0 for EOF). The read
+ * blocks (for at most READ_SLICE_MS, the socket's SO_RCVTIMEO): a round trip is one write and one
+ * read, as sockperf's, not a poll and a read (one more system call and wake-up in every round
+ * trip). */
 static int read_full(int fd, void *buf, size_t len, int64_t deadline_us)
 {
   size_t got = 0;
   while (got < len) {
-    int64_t left = (deadline_us - probe_now_us()) / 1000;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int pr = left > 0 ? poll(&p, 1, (int)left) : 0;
-    if (pr < 0 && errno == EINTR)
-      continue;
-    if (pr <= 0) {
-      errno = pr == 0 ? ETIMEDOUT : errno;
-      return -1;
-    }
     ssize_t n = read(fd, (char *)buf + got, len - got);
-    if (n < 0 && errno == EINTR)
+    if (n > 0) {
+      got += (size_t)n;
       continue;
-    if (n <= 0) {
-      if (n == 0)
-        errno = 0;
+    }
+    if (n == 0) {
+      errno = 0;
       return -1;
     }
-    got += (size_t)n;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      return -1;
+    if (probe_now_us() >= deadline_us) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
   }
   return 0;
 }
@@ -175,6 +184,8 @@ static int connect_tcp(const struct run *r, int slice_ms, bool nodelay, char *wh
   }
   int flags = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  struct timeval slice = {.tv_usec = READ_SLICE_MS * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof slice);
   int one = 1;
   if (nodelay)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

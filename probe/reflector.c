@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,20 +87,26 @@ struct session {
   const char *end; /* why it ended */
 };
 
+/* A session's reads block, at most the idle timeout (SO_RCVTIMEO, set at accept): an echo is one
+ * read and one write, as sockperf's server does it, without a poll before each read. */
+static bool idle_timeout(struct session *s, ssize_t n)
+{
+  if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+    return false;
+  s->end = "idle timeout";
+  return true;
+}
+
 /* Reads exactly len bytes; 1 done, 0 EOF before any byte, -1 error or truncated. */
 static int read_full(struct session *s, unsigned char *buf, size_t len)
 {
   size_t got = 0;
   while (got < len) {
-    struct pollfd p = {.fd = s->fd, .events = POLLIN};
-    int r = poll(&p, 1, opts.idle_ms);
-    if (r == 0) {
-      s->end = "idle timeout";
-      return -1;
-    }
     ssize_t n = read(s->fd, buf + got, len - got);
     if (n < 0 && errno == EINTR)
       continue;
+    if (idle_timeout(s, n))
+      return -1;
     if (n <= 0) {
       if (n == 0 && got == 0)
         return 0;
@@ -165,14 +172,11 @@ static void serve_sink(struct session *s)
     return;
   }
   for (;;) {
-    struct pollfd p = {.fd = s->fd, .events = POLLIN};
-    if (poll(&p, 1, opts.idle_ms) == 0) {
-      s->end = "idle timeout";
-      break;
-    }
     ssize_t n = read(s->fd, buf, IO_CHUNK);
     if (n < 0 && errno == EINTR)
       continue;
+    if (idle_timeout(s, n))
+      break;
     if (n < 0) {
       s->end = "read error";
       break;
@@ -252,6 +256,8 @@ static void accept_one(int lfd)
   }
   addr_text(&s->peer, s->peer_text, sizeof s->peer_text);
   s->start_us = now_us();
+  struct timeval idle = {.tv_sec = opts.idle_ms / 1000, .tv_usec = opts.idle_ms % 1000 * 1000};
+  setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
   if (atomic_fetch_add(&sessions, 1) >= opts.max_sessions) {
     atomic_fetch_sub(&sessions, 1);
     logline("tcp %s refused: %d sessions already", s->peer_text, opts.max_sessions);

@@ -17,7 +17,18 @@ store=${MEASURED_STORE:-/var/lib/measured/samples.jsonl}
 wrapper=${MEASURED_WRAPPER:-measured-runc}
 work=$(mktemp -d /tmp/measured-calls.XXXXXX)
 tag="calls-$$-$(date +%s)"
-trap 'rm -rf "$work"' EXIT
+# A lifecycle cut short (an error, ^C) is deleted by the runtime that created it, so that
+# neither runc nor measured keeps a container or a state behind.
+cleanup() {
+  local rt id
+  for rt in runc "$wrapper"; do
+    for id in $(runc --root "$work/root-${rt##*/}" list -q 2>/dev/null); do
+      "$rt" --root "$work/root-${rt##*/}" delete -f "$id" >/dev/null 2>&1 || true
+    done
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
@@ -40,7 +51,7 @@ usec() {
 }
 
 lifecycle() { # runtime id -> "create start state kill delete" microseconds
-  local rt=$1 id=$2 root=$work/root-$1 c s q k d
+  local rt=$1 id=$2 root=$work/root-${1##*/} c s q k d
   c=$(usec "$rt" --root "$root" create --bundle "$work/bundle" --pid-file "$work/$id.pid" "$id")
   s=$(usec "$rt" --root "$root" start "$id")
   q=$(usec "$rt" --root "$root" state "$id")
