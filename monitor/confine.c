@@ -56,6 +56,7 @@ static const int allowed[] = {
     SCMP_SYS(futex),
     SCMP_SYS(getrandom),
     SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(restart_syscall), /* a poll or sleep resumed after SIGSTOP/SIGCONT or a freeze */
     SCMP_SYS(rt_sigprocmask),
     SCMP_SYS(rt_sigaction),
     SCMP_SYS(sigaltstack),

@@ -14,6 +14,7 @@
 #include "monitor.h"
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -123,6 +124,82 @@ static void records_the_exit_of_a_stranger(void **state)
   close(go[1]);
 }
 
+/* The process that has the state directory `name` open, this one and `but` aside: the detached
+ * monitor. */
+static pid_t monitor_pid_of(const char *name, pid_t but)
+{
+  char want[128];
+  snprintf(want, sizeof want, "%s/%s", tmpdir, name);
+  DIR *proc = opendir("/proc");
+  struct dirent *d;
+  pid_t found = 0;
+  while (proc && found == 0 && (d = readdir(proc)) != NULL) {
+    pid_t pid = (pid_t)atoi(d->d_name);
+    if (pid <= 0 || pid == getpid() || pid == but)
+      continue;
+    for (int fd = 0; fd < 16 && found == 0; fd++) {
+      char link[64], target[256];
+      snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+      ssize_t n = readlink(link, target, sizeof target - 1);
+      if (n > 0 && (target[n] = '\0', strcmp(target, want) == 0))
+        found = pid;
+    }
+  }
+  if (proc)
+    closedir(proc);
+  return found;
+}
+
+/* A monitor stopped and continued (SIGSTOP, a debugger, a frozen cgroup) goes on watching: the
+ * poll it was in comes back through restart_syscall, which its seccomp filter must allow. */
+static void survives_stop_and_continue(void **state)
+{
+  (void)state;
+  if (geteuid() != 0)
+    skip();
+  cleanup_close int rootfd = state_root_open(tmpdir, NULL);
+  bool stale;
+  cleanup_close int dirfd = state_create(rootfd, "stopped", "o", &stale, NULL);
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    _exit(read(go[0], &c, 1) == 1 ? 9 : 1);
+  }
+  close(go[0]);
+  struct monitor_config mc = {.dirfd = dirfd,
+                              .init_pid = child,
+                              .netns_fd = -1,
+                              .netns_why = "no namespace in this test",
+                              .interval_us = 100000};
+  assert_int_equal(monitor_start(&mc, NULL), 0);
+  assert_int_equal(monitor_wake(dirfd, NULL), 0);
+  pid_t mon = monitor_pid_of("stopped", child);
+  assert_true(mon > 0);
+  usleep(300 * 1000); /* confined by now, waiting in poll */
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(kill(mon, SIGSTOP), 0);
+    usleep(50 * 1000);
+    assert_int_equal(kill(mon, SIGCONT), 0);
+    usleep(150 * 1000);
+  }
+  /* Still watching: it holds its lock and has recorded no exit. */
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 0), -1);
+  assert_int_equal(write(go[1], "x", 1), 1);
+  int status;
+  waitpid(child, &status, 0);
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 2000), 0);
+  cleanup_json json *events = NULL;
+  const json *ex = wait_for_event(dirfd, "exit", &events);
+  assert_non_null(ex);
+  int64_t code;
+  assert_true(json_int64(json_get(ex, "code"), &code));
+  assert_int_equal(code, 9);
+  close(go[1]);
+}
+
 /* Once confined, the monitor writes only in its own state directory: not next to it, not in /tmp,
  * not a root-owned file; it still reads /proc and writes its state. */
 static void confined_to_its_state(void **state)
@@ -174,6 +251,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(without_a_monitor),
       cmocka_unit_test(records_the_exit_of_a_stranger),
+      cmocka_unit_test(survives_stop_and_continue),
       cmocka_unit_test(confined_to_its_state),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
