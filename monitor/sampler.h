@@ -47,6 +47,8 @@ struct sampler {
   int64_t interval_us;
   int64_t next_us;
   int64_t next_checkpoint_us;
+  uint64_t checkpoint_activity; /* sampler_activity() at the last checkpoint written */
+  bool checkpointed;
   struct flowview flows; /* the workload's own connections */
   unsigned changes;      /* discoveries after a change */
   bool change_pending;   /* the links changed; rediscovery waits for next_change_us */
