@@ -153,6 +153,7 @@ unsupported() { # runtime, server driver, client driver -> reason or nothing
 total=0
 for _ in $(seq "$reps"); do for _ in $loads; do for _ in $pairs; do for _ in $runtimes; do total=$((total + 1)); done; done; done; done
 log "measured paper run $tag: runtimes [$runtimes], pairs [$pairs], loads [$loads], $reps repetition(s), ${seconds}s per tool: $total runs"
+"$top/contrib/paper/machine.sh" "$runtimes" >"$out/machine.txt"
 log "results in $out"
 
 # ---- one repetition -----------------------------------------------------------------------------------
