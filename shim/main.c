@@ -141,8 +141,11 @@ int main(int argc, char **argv)
     fail(&log, "runtime \"%s\": the real runtime %s is measured itself", name, real);
   char **rargv = call_real_argv(real, entry, argc, argv);
 
-  const char *unplaced = measured_places()->why;
-  if (!is_measured(&call) || unplaced) {
+  /* Where measured keeps its state is worked out only for a call it measures: the calls it
+   * passes through (state, list, ...) go to the runtime without that. */
+  bool measured = is_measured(&call);
+  const char *unplaced = measured ? measured_places()->why : NULL;
+  if (!measured || unplaced) {
     /* Without an id the runtime answers for itself (help, usage error). */
     if (call.sub >= OCI_SUB_CREATE && call.id && !unplaced)
       ocilog_write(&log, "warning", "container id %s cannot name a state directory; not measured",
