@@ -58,6 +58,7 @@ enum {
  * probe's host side its channel and plan). */
 #define STATE_MONITOR_LOCK "monitor.lock"
 #define STATE_WAKE_FIFO "wake"
+#define STATE_MONITOR_READY "ready" /* made by the monitor once the counters' baseline is taken */
 #define STATE_PROBE_DIR "probe"
 #define STATE_PROBE_PLAN "probe-plan.json"
 /* Files of the state directory itself. */

@@ -42,6 +42,18 @@ static void wake_monitor(int dirfd, json *ev)
     add_missed(ev, "network counters", err);
 }
 
+void calls_before_start(const struct call_ctx *c)
+{
+  cleanup_scope struct state_scope scope;
+  cleanup_close int dirfd =
+      call_scope_open(c, &scope, NULL) < 0 ? -1 : state_open(scope.fd, c->call->id, NULL);
+  if (dirfd >= 0 && monitor_wait_ready(dirfd, MONITOR_READY_MS) < 0)
+    ocilog_write(c->log, "warning",
+                 "the monitor of container %s was not ready within %d ms; the container starts "
+                 "without waiting longer (its first packets may not be counted)",
+                 c->call->id, MONITOR_READY_MS);
+}
+
 int calls_after(const struct call_ctx *c)
 {
   cleanup_merr merr *err = NULL;

@@ -307,7 +307,10 @@ int create_after(const struct call_ctx *c)
                               .flows = flows_wanted(c, config, &flows_why),
                               .init_pid = pid,
                               .netns_fd = open_container_netns(config, pid, &netns_why),
-                              .interval_us = interval_ms * 1000LL};
+                              .interval_us = interval_ms * 1000LL,
+                              /* A hook's start comes after the container started: wait now. An
+                               * OCI create does not wait: start does (calls_before_start). */
+                              .wait_ready = c->hook.active};
   mc.netns_why = netns_why;
   mc.flows_why = flows_why;
   int started = monitor_start(&mc, &err);

@@ -8,6 +8,11 @@ int lifecycle_before_create(void *arg)
   return create_before(arg);
 }
 
+void lifecycle_before_start(const struct call_ctx *c)
+{
+  calls_before_start(c);
+}
+
 int lifecycle_after(void *arg)
 {
   const struct call_ctx *c = arg;

@@ -16,13 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_EVENT_WAIT_MS = 200, MONITOR_READY_MS = 2000 };
+enum { EXIT_EVENT_WAIT_MS = 200, READY_RECHECK_MS = 50 };
 #define WAKE_START 's'
 
 struct watch {
@@ -30,7 +31,6 @@ struct watch {
   int nl;         /* process events socket, -1 when unavailable */
   int lockfd;     /* held until the exit is recorded */
   int wakefd;     /* the FIFO start writes to */
-  int ready;      /* the monitor says here that its baseline is taken (the write end) */
   char *nl_error; /* why nl is unavailable */
 };
 
@@ -121,12 +121,12 @@ static void monitor_main(void *arg)
   /* Every socket it reads is made before the monitor confines itself (the packet socket needs
    * CAP_NET_RAW, the destroy notifications CAP_NET_ADMIN, neither kept). */
   sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us, &flows);
-  /* The counters' baseline is taken: create may return. Confining comes after, so create does
-   * not wait for it; nothing the container sends is read before it. */
-  if (w->ready >= 0) {
-    (void)!write(w->ready, "r", 1);
-    close(w->ready);
-  }
+  /* The counters' baseline is taken: the container may start. Confining comes after, so that
+   * start does not wait for it; nothing the container sends is read before it. */
+  int ready = openat(cfg->dirfd, STATE_MONITOR_READY,
+                     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (ready >= 0)
+    close(ready);
   cleanup_merr merr *err = NULL;
   int confined = monitor_confine(cfg->dirfd, &err);
   if (confined < 0)
@@ -152,7 +152,7 @@ static int open_wake_fifo(int dirfd)
 
 static void watch_setup(const struct monitor_config *cfg, struct watch *w)
 {
-  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1, .wakefd = -1, .ready = -1};
+  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1, .wakefd = -1};
   w->wakefd = open_wake_fifo(cfg->dirfd);
   if (cfg->init_pid <= 0) {
     write_exit_event(cfg->dirfd, false, 0, "the container's init pid is unknown");
@@ -178,7 +178,7 @@ static void watch_setup(const struct monitor_config *cfg, struct watch *w)
 
 static void watch_release(struct watch *w)
 {
-  int fds[] = {w->pidfd, w->nl, w->lockfd, w->wakefd, w->ready};
+  int fds[] = {w->pidfd, w->nl, w->lockfd, w->wakefd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0)
       close(fds[i]); /* the monitor keeps its own copies */
@@ -189,22 +189,68 @@ int monitor_start(const struct monitor_config *cfg, merr **err)
 {
   struct watch w;
   watch_setup(cfg, &w);
-  int ready[2] = {-1, -1};
-  if (pipe2(ready, O_CLOEXEC) == 0)
-    w.ready = ready[1];
   struct monitor_args args = {cfg, &w};
-  int keep[] = {cfg->dirfd, cfg->netns_fd, w.pidfd, w.nl, w.lockfd, w.wakefd, w.ready};
+  int keep[] = {cfg->dirfd, cfg->netns_fd, w.pidfd, w.nl, w.lockfd, w.wakefd};
   int r = spawn_detached(monitor_main, &args, keep, sizeof keep / sizeof keep[0], err);
   watch_release(&w); /* the monitor keeps its own copies */
-  if (r == 0 && ready[0] >= 0) {
-    /* The container must not start before its counters' baseline is taken: what it sends from
-     * its first instant counts. Bounded: a monitor that never says so only costs that. */
-    struct pollfd p = {.fd = ready[0], .events = POLLIN};
-    poll(&p, 1, MONITOR_READY_MS);
+  if (r < 0)
+    return merr_wrap(err, "monitor");
+  if (cfg->wait_ready)
+    monitor_wait_ready(cfg->dirfd, MONITOR_READY_MS);
+  return 0;
+}
+
+/* Whether a monitor runs for dirfd: it holds the lock until it has recorded the exit. */
+static bool monitor_running(int dirfd)
+{
+  cleanup_close int fd = openat(dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  return fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0; /* a lock we got goes with the close */
+}
+
+static bool is_ready(int dirfd)
+{
+  return faccessat(dirfd, STATE_MONITOR_READY, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Notice of files made in dirfd (inotify), -1 when there is none: then the wait polls. */
+static int watch_creations(int dirfd)
+{
+  int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", dirfd);
+  if (in >= 0 && inotify_add_watch(in, path, IN_CREATE | IN_ONLYDIR) < 0) {
+    close(in);
+    in = -1;
   }
-  if (ready[0] >= 0)
-    close(ready[0]);
-  return r < 0 ? merr_wrap(err, "monitor") : 0;
+  return in;
+}
+
+int monitor_wait_ready(int dirfd, int timeout_ms)
+{
+  if (is_ready(dirfd)) /* the common case: the engine took longer from create to start */
+    return 0;
+  cleanup_close int in = watch_creations(dirfd);
+  int64_t deadline = mono_us() + (int64_t)timeout_ms * 1000;
+  for (;;) {
+    if (is_ready(dirfd) || !monitor_running(dirfd))
+      return 0;
+    int64_t left_ms = (deadline - mono_us()) / 1000;
+    if (left_ms <= 0)
+      return -1;
+    /* The lock is looked at again at least every READY_RECHECK_MS: a monitor that died before it
+     * was ready leaves nothing to wait for. */
+    int slice = left_ms < READY_RECHECK_MS ? (int)left_ms : READY_RECHECK_MS;
+    if (in >= 0) {
+      struct pollfd p = {.fd = in, .events = POLLIN};
+      if (poll(&p, 1, slice) > 0) {
+        char buf[4096];
+        while (read(in, buf, sizeof buf) > 0) {
+        }
+      }
+    } else {
+      nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+  }
 }
 
 int monitor_wake(int dirfd, merr **err)

@@ -26,13 +26,23 @@ struct monitor_config {
   int64_t interval_us;   /* counter sampling interval */
   bool flows;            /* measure the workload's connections (flows.h) */
   const char *flows_why; /* why not, when !flows */
+  bool wait_ready;       /* return only once it is ready (monitor_wait_ready) */
 };
 
-/* Starts the monitor; returns once it has taken the counters' baseline (bounded), so that
- * everything the container sends from its start is counted; the exit subscription is in place
- * by then. What it cannot watch it reports as events; only a failure to start at all is an
- * error. */
+/* Starts the monitor. What it cannot watch it reports as events; only a failure to start at
+ * all is an error. Once it has taken the counters' baseline (and its exit subscription is in
+ * place) it makes <state>/ready: the container must not start before, so that everything it
+ * sends is counted. With wait_ready this returns only then (bounded); without, whoever starts
+ * the container waits (monitor_wait_ready), and the monitor's start-up runs while the engine
+ * goes from create to start. */
 int monitor_start(const struct monitor_config *cfg, merr **err);
+
+/* How long the container's start may wait for its monitor to be ready. */
+enum { MONITOR_READY_MS = 2000 };
+
+/* Waits at most timeout_ms for the monitor of dirfd to be ready. 0 when it is, or when no monitor
+ * runs (none started, or it ended: nothing to wait for); -1 on timeout. */
+int monitor_wait_ready(int dirfd, int timeout_ms);
 
 /* Tells the monitor of dirfd that the container started (non-blocking; 0 when delivered). */
 int monitor_wake(int dirfd, merr **err);

@@ -172,6 +172,8 @@ int main(int argc, char **argv)
     ocilog_write(&log, "warning", "%s (before create of container %s); not probed", merr_msg(err),
                  call.id);
   merr_freep(&err);
+  if (call.sub == OCI_SUB_START)
+    lifecycle_before_start(&ctx);
   if (runner_run(real, rargv, &ctx.run, &err) < 0)
     fail(&log, "runtime \"%s\": %s", name, merr_msg(err));
   /* The last step: whatever happens in it, the wrapper ends as the runtime did. */

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpdir[64];
@@ -104,6 +105,9 @@ static void records_the_exit_of_a_stranger(void **state)
                               .interval_us = 100000};
   assert_int_equal(monitor_start(&mc, NULL), 0);
   assert_int_equal(monitor_wait_exit_recorded(dirfd, 0), -1); /* it holds its lock */
+  /* create did not wait for its baseline: start does, and it comes. */
+  assert_int_equal(monitor_wait_ready(dirfd, 2000), 0);
+  assert_int_equal(faccessat(dirfd, STATE_MONITOR_READY, F_OK, 0), 0);
   assert_int_equal(monitor_wake(dirfd, NULL), 0);
   assert_int_equal(write(go[1], "x", 1), 1);
   int status;
@@ -122,6 +126,44 @@ static void records_the_exit_of_a_stranger(void **state)
   assert_int_equal(json_get(net, "counters")->type, JSON_NULL);
   assert_string_equal(json_string(json_get(net, "why")), "no namespace in this test");
   close(go[1]);
+}
+
+/* Without a monitor (none started, or one that died before it was ready) there is nothing to
+ * wait for: the start goes on at once. */
+static void ready_without_a_monitor(void **state)
+{
+  (void)state;
+  cleanup_close int rootfd = state_root_open(tmpdir, NULL);
+  bool stale;
+  cleanup_close int dirfd = state_create(rootfd, "nomonitor", "o", &stale, NULL);
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  assert_int_equal(monitor_wait_ready(dirfd, 2000), 0);
+  /* A lock nobody holds: a monitor that ended. */
+  cleanup_close int lock = openat(dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  assert_true(lock >= 0);
+  assert_int_equal(monitor_wait_ready(dirfd, 2000), 0);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  assert_true((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < 500);
+  /* A monitor that holds its lock and is not ready: the wait is bounded. */
+  assert_int_equal(flock(lock, LOCK_EX | LOCK_NB), 0);
+  pid_t holder = fork();
+  if (holder == 0) {
+    pause();
+    _exit(0);
+  }
+  close(lock); /* the lock stays with the holder's copy */
+  lock = -1;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  assert_int_equal(monitor_wait_ready(dirfd, 200), -1);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  long took = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+  assert_true(took >= 190 && took < 2000);
+  /* ... and ends as soon as it is ready. */
+  close(openat(dirfd, STATE_MONITOR_READY, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  assert_int_equal(monitor_wait_ready(dirfd, 2000), 0);
+  kill(holder, SIGKILL);
+  waitpid(holder, NULL, 0);
 }
 
 /* The process that has the state directory `name` open, this one and `but` aside: the detached
@@ -252,6 +294,7 @@ int main(void)
       cmocka_unit_test(without_a_monitor),
       cmocka_unit_test(records_the_exit_of_a_stranger),
       cmocka_unit_test(survives_stop_and_continue),
+      cmocka_unit_test(ready_without_a_monitor),
       cmocka_unit_test(confined_to_its_state),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
