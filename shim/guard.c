@@ -52,14 +52,23 @@ int guard_run(int (*fn)(void *), void *arg, int timeout_ms, merr **err)
 
 /* ---- in-process ---- */
 
-static const int inline_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGABRT, SIGALRM};
-static sigjmp_buf inline_return;
-static volatile sig_atomic_t inline_caught;
+enum { INLINE_NSIGNALS = 7 };
+static const int inline_signals[INLINE_NSIGNALS] = {SIGSEGV, SIGBUS,  SIGILL, SIGFPE,
+                                                    SIGSYS,  SIGABRT, SIGALRM};
+/* What the caller had, put back afterwards (a caller may exec next: shim/shimv2.c). Static:
+ * the way back from a fault is a siglongjmp. */
+static struct {
+  sigjmp_buf jump;
+  volatile sig_atomic_t caught;
+  struct sigaction actions[INLINE_NSIGNALS];
+  stack_t altstack;
+  sigset_t mask;
+} inline_state;
 
 static void inline_fault(int sig)
 {
-  inline_caught = sig;
-  siglongjmp(inline_return, 1);
+  inline_state.caught = sig;
+  siglongjmp(inline_state.jump, 1);
 }
 
 static void inline_timer(int timeout_ms)
@@ -69,44 +78,46 @@ static void inline_timer(int timeout_ms)
   setitimer(ITIMER_REAL, &t, NULL);
 }
 
-static void inline_arm(sigset_t *caught, int timeout_ms)
+static void inline_arm(int timeout_ms)
 {
   /* Big enough for the handler, which only jumps back; a stack overflow needs it. */
   static char altstack[64 << 10];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-  sigaltstack(&ss, NULL);
+  sigaltstack(&ss, &inline_state.altstack);
   struct sigaction sa = {.sa_handler = inline_fault, .sa_flags = SA_ONSTACK};
   sigfillset(&sa.sa_mask);
-  sigemptyset(caught);
-  for (size_t i = 0; i < sizeof inline_signals / sizeof inline_signals[0]; i++) {
-    sigaction(inline_signals[i], &sa, NULL);
-    sigaddset(caught, inline_signals[i]);
+  sigset_t caught;
+  sigemptyset(&caught);
+  for (size_t i = 0; i < INLINE_NSIGNALS; i++) {
+    sigaction(inline_signals[i], &sa, &inline_state.actions[i]);
+    sigaddset(&caught, inline_signals[i]);
   }
   inline_timer(timeout_ms);
   /* The wrapper blocks every signal around the real call; a fault must reach the handler. */
-  sigprocmask(SIG_UNBLOCK, caught, NULL);
+  sigprocmask(SIG_UNBLOCK, &caught, &inline_state.mask);
 }
 
-static void inline_disarm(const sigset_t *caught)
+static void inline_disarm(void)
 {
-  sigprocmask(SIG_BLOCK, caught, NULL);
   inline_timer(0);
+  sigprocmask(SIG_SETMASK, &inline_state.mask, NULL);
+  for (size_t i = 0; i < INLINE_NSIGNALS; i++)
+    sigaction(inline_signals[i], &inline_state.actions[i], NULL);
+  sigaltstack(&inline_state.altstack, NULL);
 }
 
 int guard_inline(int (*fn)(void *), void *arg, int timeout_ms, const struct ocilog *log,
                  const char *what)
 {
-  sigset_t caught;
-  inline_caught = 0;
-  /* sigsetjmp saves the mask: coming back, the caught signals are blocked again. */
-  if (sigsetjmp(inline_return, 1) == 0) {
-    inline_arm(&caught, timeout_ms);
+  inline_state.caught = 0;
+  if (sigsetjmp(inline_state.jump, 0) == 0) {
+    inline_arm(timeout_ms);
     fn(arg);
-    inline_disarm(&caught);
+    inline_disarm();
     return 0;
   }
-  inline_timer(0);
-  int sig = inline_caught;
+  inline_disarm();
+  int sig = inline_state.caught;
   if (sig == SIGALRM)
     ocilog_write(log, "warning",
                  "measurement did not finish within %d ms and was stopped (%s); the container "

@@ -20,6 +20,7 @@
 #include "lifecycle.h"
 #include "naming.h"
 #include "shimargs.h"
+#include "spawn.h"
 #include "spec.h"
 #include "xalloc.h"
 
@@ -72,8 +73,27 @@ static int prepare_bundle(void *arg)
   return 0;
 }
 
+/* The real shim, with the same arguments and environment: its own run. */
+__attribute__((noreturn)) static void exec_real_shim(const char *name, char *shim, char **argv)
+{
+  argv[0] = shim;
+  execv(shim, argv);
+  cleanup_free char *why = xasprintf("exec %s: %s", shim, strerror(errno));
+  shim_fail(name, why);
+}
+
+/* After a fault in the preparation the heap may be broken: the real shim at once, nothing
+ * allocated (its own failure to start said without the heap either). */
+__attribute__((noreturn)) static void exec_real_shim_after_fault(char *shim, char **argv)
+{
+  argv[0] = shim;
+  execv(shim, argv);
+  spawn_report_exec_failure(shim, errno);
+  _exit(1);
+}
+
 static void prepare_start(const struct shim_call *sc, const struct runtime_table *table,
-                          const struct runtime_entry *entry, const char *shim, int64_t t0)
+                          const struct runtime_entry *entry, char *shim, int64_t t0, char **argv)
 {
   char cwd[PATH_MAX], self[PATH_MAX];
   const char *bundle = sc->bundle ? sc->bundle : getcwd(cwd, sizeof cwd);
@@ -95,10 +115,9 @@ static void prepare_start(const struct shim_call *sc, const struct runtime_table
       .t0_us = t0,
       .hook = {.active = true, .owner = owner, .scope = scope, .shim_path = shim}};
   struct prepare p = {.ctx = &ctx, .self = self, .bundle = bundle};
-  cleanup_merr merr *err = NULL;
-  if (guard_run(prepare_bundle, &p, GUARD_MEASUREMENT_MS, &err) < 0) {
-    ocilog_write(&log, "warning", "container %s is not measured: %s", sc->id, merr_msg(err));
-  }
+  cleanup_free char *what = xasprintf("the shim's start for container %s", sc->id);
+  if (guard_inline(prepare_bundle, &p, GUARD_MEASUREMENT_MS, &log, what) < 0)
+    exec_real_shim_after_fault(shim, argv);
 }
 
 int shimv2_main(int argc, char **argv, int64_t t0)
@@ -125,9 +144,6 @@ int shimv2_main(int argc, char **argv, int64_t t0)
   struct shim_call sc;
   shim_args_parse(argc, argv, &sc);
   if (sc.action == SHIM_START && sc.id && oci_id_valid(sc.id) && sc.id[0] != '.')
-    prepare_start(&sc, table, entry, shim, t0);
-  argv[0] = shim; /* the same arguments, the same environment: the real shim's own run */
-  execv(shim, argv);
-  cleanup_free char *why = xasprintf("exec %s: %s", shim, strerror(errno));
-  shim_fail(name, why);
+    prepare_start(&sc, table, entry, shim, t0, argv);
+  exec_real_shim(name, shim, argv);
 }

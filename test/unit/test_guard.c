@@ -126,8 +126,18 @@ static int inline_outcome(int (*fn)(void *), void *arg, int timeout_ms, const ch
     close(pipefd[0]);
     runner_block_signals();
     struct ocilog log = {.path = log_path, .json = true};
+    sigset_t before, after;
+    struct sigaction segv_before, segv_after;
+    sigprocmask(SIG_SETMASK, NULL, &before);
+    sigaction(SIGSEGV, NULL, &segv_before);
     int r = guard_inline(fn, arg, timeout_ms, &log, "start of container c1");
-    char c = r == 0 ? '0' : 'F';
+    sigprocmask(SIG_SETMASK, NULL, &after);
+    sigaction(SIGSEGV, NULL, &segv_after);
+    /* The caller's mask and handlers are back, whatever happened (it may exec next). */
+    bool same = segv_after.sa_handler == segv_before.sa_handler;
+    for (int sig = 1; sig < NSIG; sig++)
+      same = same && sigismember(&before, sig) == sigismember(&after, sig);
+    char c = !same ? 'M' : r == 0 ? '0' : 'F';
     if (write(pipefd[1], &c, 1) != 1)
       _exit(97);
     runner_mirror_exit(3 << 8); /* as if the runtime had exited with 3 */
@@ -137,7 +147,7 @@ static int inline_outcome(int (*fn)(void *), void *arg, int timeout_ms, const ch
   if (read(pipefd[0], &c, 1) != 1)
     c = '?';
   close(pipefd[0]);
-  *returned = c == '0' ? 0 : c == 'F' ? -1 : 99;
+  *returned = c == '0' ? 0 : c == 'F' ? -1 : c == 'M' ? 98 : 99;
   int status;
   waitpid(pid, &status, 0);
   return status;
