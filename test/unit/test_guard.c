@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,8 +89,12 @@ static void guard_outcomes(void **state)
 static int faults(void *arg)
 {
   (void)arg;
-  volatile int *volatile nowhere = NULL; /* volatile: the compiler cannot see it is NULL */
-  *nowhere = 1;
+  /* A page that may not be written: a real fault, and not undefined behaviour that UBSan would
+   * report first (a NULL store is). */
+  volatile char *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED)
+    return 0;
+  *page = 1;
   return 0;
 }
 
