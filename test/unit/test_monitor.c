@@ -79,6 +79,39 @@ static const json *wait_for_event(int dirfd, const char *name, json **events)
   return NULL;
 }
 
+/* A process the test is not the parent of in the monitor's eyes: it exits with `code` once a
+ * byte comes on the returned pipe's write end (*release). */
+static pid_t start_stranger(int code, int *release)
+{
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    _exit(read(go[0], &c, 1) == 1 ? code : 1);
+  }
+  close(go[0]);
+  *release = go[1];
+  return child;
+}
+
+/* Lets the stranger exit and checks that the monitor recorded its status. */
+static void release_and_check_exit(int dirfd, pid_t child, int release, int64_t want)
+{
+  assert_int_equal(write(release, "x", 1), 1);
+  int status;
+  waitpid(child, &status, 0);
+  assert_int_equal(monitor_wait_exit_recorded(dirfd, 2000), 0);
+  cleanup_json json *events = NULL;
+  const json *ex = wait_for_event(dirfd, "exit", &events);
+  assert_non_null(ex);
+  int64_t code;
+  assert_true(json_int64(json_get(ex, "code"), &code));
+  assert_int_equal(code, want);
+  close(release);
+}
+
 static void records_the_exit_of_a_stranger(void **state)
 {
   (void)state;
@@ -87,17 +120,8 @@ static void records_the_exit_of_a_stranger(void **state)
   cleanup_close int rootfd = state_root_open(tmpdir, NULL);
   bool stale;
   cleanup_close int dirfd = state_create(rootfd, "stranger", "o", &stale, NULL);
-  int go[2];
-  assert_int_equal(pipe(go), 0);
-  pid_t child = fork();
-  if (child == 0) {
-    char c;
-    close(go[1]);
-    if (read(go[0], &c, 1) != 1)
-      _exit(1);
-    _exit(7);
-  }
-  close(go[0]);
+  int release;
+  pid_t child = start_stranger(7, &release);
   struct monitor_config mc = {.dirfd = dirfd,
                               .init_pid = child,
                               .netns_fd = -1,
@@ -109,23 +133,13 @@ static void records_the_exit_of_a_stranger(void **state)
   assert_int_equal(monitor_wait_ready(dirfd, 2000), 0);
   assert_int_equal(faccessat(dirfd, STATE_MONITOR_READY, F_OK, 0), 0);
   assert_int_equal(monitor_wake(dirfd, NULL), 0);
-  assert_int_equal(write(go[1], "x", 1), 1);
-  int status;
-  waitpid(child, &status, 0);
-  assert_int_equal(monitor_wait_exit_recorded(dirfd, 2000), 0);
-  cleanup_json json *events = NULL;
-  const json *ex = wait_for_event(dirfd, "exit", &events);
-  assert_non_null(ex);
-  int64_t code;
-  assert_true(json_int64(json_get(ex, "code"), &code));
-  assert_int_equal(code, 7);
+  release_and_check_exit(dirfd, child, release, 7);
   cleanup_json json *net = NULL;
   for (int i = 0; i < 100 && state_read_net_summary(dirfd, &net, NULL) < 0; i++)
     usleep(10 * 1000);
   assert_non_null(net);
   assert_int_equal(json_get(net, "counters")->type, JSON_NULL);
   assert_string_equal(json_string(json_get(net, "why")), "no namespace in this test");
-  close(go[1]);
 }
 
 /* Without a monitor (none started, or one that died before it was ready) there is nothing to
@@ -202,15 +216,8 @@ static void survives_stop_and_continue(void **state)
   cleanup_close int rootfd = state_root_open(tmpdir, NULL);
   bool stale;
   cleanup_close int dirfd = state_create(rootfd, "stopped", "o", &stale, NULL);
-  int go[2];
-  assert_int_equal(pipe(go), 0);
-  pid_t child = fork();
-  if (child == 0) {
-    char c;
-    close(go[1]);
-    _exit(read(go[0], &c, 1) == 1 ? 9 : 1);
-  }
-  close(go[0]);
+  int release;
+  pid_t child = start_stranger(9, &release);
   struct monitor_config mc = {.dirfd = dirfd,
                               .init_pid = child,
                               .netns_fd = -1,
@@ -229,17 +236,7 @@ static void survives_stop_and_continue(void **state)
   }
   /* Still watching: it holds its lock and has recorded no exit. */
   assert_int_equal(monitor_wait_exit_recorded(dirfd, 0), -1);
-  assert_int_equal(write(go[1], "x", 1), 1);
-  int status;
-  waitpid(child, &status, 0);
-  assert_int_equal(monitor_wait_exit_recorded(dirfd, 2000), 0);
-  cleanup_json json *events = NULL;
-  const json *ex = wait_for_event(dirfd, "exit", &events);
-  assert_non_null(ex);
-  int64_t code;
-  assert_true(json_int64(json_get(ex, "code"), &code));
-  assert_int_equal(code, 9);
-  close(go[1]);
+  release_and_check_exit(dirfd, child, release, 9);
 }
 
 /* Once confined, the monitor writes only in its own state directory: not next to it, not in /tmp,
