@@ -256,8 +256,7 @@ static void start_version_query(const struct call_ctx *c, int rootfd, int dirfd)
  * before the monitor began: the monitor reads it). */
 static void record_own_time(const struct call_ctx *c, int dirfd)
 {
-  cleanup_json json *done = json_new(JSON_OBJECT);
-  json_set(done, "ev", json_new_string("create_done"));
+  cleanup_json json *done = state_event("create_done");
   call_finish_event(c, done);
   state_append_event(dirfd, done, NULL);
 }
