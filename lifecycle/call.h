@@ -43,6 +43,12 @@ struct call_ctx {
     const char *shim_path; /* the real containerd shim */
     int64_t before_us;     /* the shim wrapper's own time, counted in create's overhead */
   } hook;
+  /* The lifecycle's state directory when a step before the call opened it (start's), for the
+   * step after it; the wrapper's to close at its exit. */
+  struct {
+    bool open;
+    int dirfd;
+  } state;
 };
 
 /* The real call's exit status as a shell would show it. */

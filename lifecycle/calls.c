@@ -8,6 +8,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 
 /* What a call could not do, as a line of its event's "missed" (an array, as in every event). */
 static void add_missed(json *ev, const char *what, const merr *err)
@@ -42,12 +43,23 @@ static void wake_monitor(int dirfd, json *ev)
     add_missed(ev, "network counters", err);
 }
 
-void calls_before_start(const struct call_ctx *c)
+/* The lifecycle's state directory: the one opened before the call (a copy), or opened now. */
+static int open_state_dir(const struct call_ctx *c, merr **err)
 {
+  if (c->state.open)
+    return fcntl(c->state.dirfd, F_DUPFD_CLOEXEC, 0);
   cleanup_scope struct state_scope scope;
-  cleanup_close int dirfd =
-      call_scope_open(c, &scope, NULL) < 0 ? -1 : state_open(scope.fd, c->call->id, NULL);
-  if (dirfd >= 0 && monitor_wait_ready(dirfd, MONITOR_READY_MS) < 0)
+  return call_scope_open(c, &scope, err) < 0 ? -1 : state_open(scope.fd, c->call->id, err);
+}
+
+void calls_before_start(struct call_ctx *c)
+{
+  int dirfd = open_state_dir(c, NULL);
+  if (dirfd < 0)
+    return;
+  c->state.open = true;
+  c->state.dirfd = dirfd;
+  if (monitor_wait_ready(dirfd, MONITOR_READY_MS) < 0)
     ocilog_write(c->log, "warning",
                  "the monitor of container %s was not ready within %d ms; the container starts "
                  "without waiting longer (its first packets may not be counted)",
@@ -63,9 +75,7 @@ int calls_after(const struct call_ctx *c)
     json_set(ev, "context", host_load());
   if (c->call->sub == OCI_SUB_KILL)
     json_set(ev, "signal", json_new_text(c->call->signal ? c->call->signal : "SIGTERM"));
-  cleanup_scope struct state_scope scope;
-  cleanup_close int dirfd =
-      call_scope_open(c, &scope, &err) < 0 ? -1 : state_open(scope.fd, c->call->id, &err);
+  cleanup_close int dirfd = open_state_dir(c, &err);
   if (dirfd < 0) {
     /* ENOENT: a container created before measured was installed, or already recorded. */
     if (merr_is(err, ENOENT))

@@ -8,6 +8,6 @@
 int calls_after(const struct call_ctx *c);
 
 /* Before start: the monitor's readiness (lifecycle_before_start). */
-void calls_before_start(const struct call_ctx *c);
+void calls_before_start(struct call_ctx *c);
 
 #endif

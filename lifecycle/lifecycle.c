@@ -8,7 +8,7 @@ int lifecycle_before_create(void *arg)
   return create_before(arg);
 }
 
-void lifecycle_before_start(const struct call_ctx *c)
+void lifecycle_before_start(struct call_ctx *c)
 {
   calls_before_start(c);
 }

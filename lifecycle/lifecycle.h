@@ -12,8 +12,9 @@ int lifecycle_before_create(void *call_ctx);
 
 /* Before the real start: waits (bounded) until the container's monitor has taken the counters'
  * baseline, when it is still starting (the OCI create does not wait for it, see create.c).
- * System calls on measured's own state only, no parsing: it runs unguarded, in the wrapper. */
-void lifecycle_before_start(const struct call_ctx *c);
+ * System calls on measured's own state only, no parsing: it runs unguarded, in the wrapper. The
+ * state directory it opened stays in c->state for the step after the call. */
+void lifecycle_before_start(struct call_ctx *c);
 
 /* After the real runtime returned: create makes the lifecycle's state and its monitor
  * (create.c); start, exec and kill leave an event (calls.c); delete turns the lifecycle into its
