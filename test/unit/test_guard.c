@@ -7,10 +7,13 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
+#include "cleanup.h"
+#include "fileio.h"
 #include "guard.h"
 #include "proc.h"
 #include "runner.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -158,17 +161,6 @@ static int inline_outcome(int (*fn)(void *), void *arg, int timeout_ms, const ch
   return status;
 }
 
-static char *read_all(const char *path)
-{
-  static char buf[8192];
-  FILE *f = fopen(path, "r");
-  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-  if (f)
-    fclose(f);
-  buf[n] = '\0';
-  return buf;
-}
-
 static void guard_inline_outcomes(void **state)
 {
   (void)state;
@@ -198,7 +190,8 @@ static void guard_inline_outcomes(void **state)
     /* Whatever fn did, the process ends as the runtime did. */
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 3)
       fail_msg("case %zu: wait status %#x, guard_inline returned %d", i, st, returned);
-    const char *logged = read_all(log_path);
+    cleanup_free char *logged = NULL;
+    assert_int_equal(read_file_at(AT_FDCWD, log_path, 8192, &logged, NULL, NULL), 0);
     if (cases[i].says == NULL) {
       assert_int_equal(returned, 0);
       assert_string_equal(logged, "");
