@@ -127,6 +127,7 @@ static void monitor_main(void *arg)
                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (ready >= 0)
     close(ready);
+  sampler_checkpoint(&s);
   cleanup_merr merr *err = NULL;
   int confined = monitor_confine(cfg->dirfd, &err);
   if (confined < 0)

@@ -237,8 +237,20 @@ void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const cha
   s->enabled = true;
   bool found = discover(s, "create");
   open_flows(s, flows);
+  /* The baseline's checkpoint waits for sampler_checkpoint(): it replaces a file durably (an
+   * fsync), which the container's start need not wait for. */
+  s->next_checkpoint_us = INT64_MAX;
   if (found)
     s->baseline = sample(s);
+  s->next_checkpoint_us = 0;
+}
+
+void sampler_checkpoint(struct sampler *s)
+{
+  if (!s->baseline)
+    return; /* as before: a summary comes with samples */
+  s->next_checkpoint_us = mono_us() + SAMPLER_CHECKPOINT_MS * 1000LL;
+  checkpoint(s);
 }
 
 void sampler_start(struct sampler *s)

@@ -65,9 +65,13 @@ struct sampler_flows {
 /* ctrfd: the container's network namespace (taken), -1 with `why` when there is none to watch;
  * hostfd: the monitor's own (borrowed). Discovers at once (phase "create") and takes the
  * counters' baseline: the container cannot run yet, so everything it ever sends comes after.
- * Opens the flow view's sockets too: call it before the monitor confines itself. */
+ * Opens the flow view's sockets too: call it before the monitor confines itself. The summary is
+ * not written yet: sampler_checkpoint() does it, once whoever waits for the baseline is told. */
 void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const char *why,
                   int64_t interval_us, const struct sampler_flows *flows);
+
+/* Writes the summary so far now, when there is a sample (after sampler_init: the baseline). */
+void sampler_checkpoint(struct sampler *s);
 
 /* The descriptors the monitor polls for the flow view, and what to do when they are readable
  * (see flowview.h). */
