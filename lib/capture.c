@@ -85,7 +85,7 @@ static int capture_run(char *const argv[], int timeout_ms, size_t max_out, char 
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return merr_set(err, errno, "pipe");
   struct capture_child cc = {.argv = argv, .out_fd = pipefd[1]};
-  pid_t pid = spawn_shared(child_exec, &cc, err);
+  pid_t pid = spawn_shared(child_exec, &cc, SPAWN_EXEC_STACK_BYTES, err);
   close(pipefd[1]);
   if (pid < 0) {
     close(pipefd[0]);

@@ -79,7 +79,7 @@ static int fork_detached(void *arg)
 int spawn_detached(void (*fn)(void *), void *arg, const int *keep, size_t nkeep, merr **err)
 {
   struct detach_job job = {fn, arg, keep, nkeep};
-  pid_t child = spawn_shared(fork_detached, &job, err);
+  pid_t child = spawn_shared(fork_detached, &job, SPAWN_FORK_STACK_BYTES, err);
   if (child < 0)
     return -1;
   int status = 0;

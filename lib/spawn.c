@@ -8,26 +8,22 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* As large as a thread's default stack: what the child forks runs on it (the monitor does).
- * Reserved only: the pages it touches are all it costs. */
-enum { SPAWN_STACK_BYTES = 8 << 20 };
-
-pid_t spawn_shared(int (*child)(void *), void *arg, merr **err)
+pid_t spawn_shared(int (*child)(void *), void *arg, size_t stack_bytes, merr **err)
 {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  char *stack = mmap(NULL, SPAWN_STACK_BYTES, PROT_READ | PROT_WRITE,
+  char *stack = mmap(NULL, stack_bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED)
     return merr_set(err, errno, "mmap a child's stack");
   if (mprotect(stack, page, PROT_NONE) < 0) { /* an overflow faults instead of writing below */
     int saved = errno;
-    munmap(stack, SPAWN_STACK_BYTES);
+    munmap(stack, stack_bytes);
     return merr_set(err, saved, "mprotect a child's guard page");
   }
   /* With CLONE_VFORK clone returns once the child has exec'd or ended: the stack is free. */
-  pid_t pid = clone(child, stack + SPAWN_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+  pid_t pid = clone(child, stack + stack_bytes, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
   int saved = errno;
-  munmap(stack, SPAWN_STACK_BYTES);
+  munmap(stack, stack_bytes);
   if (pid < 0)
     return merr_set(err, saved, "clone");
   return pid;

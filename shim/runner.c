@@ -95,7 +95,7 @@ int runner_run(const char *path, char *const argv[], struct run_result *res, mer
 {
   res->start_us = mono_us();
   struct runtime_child rc = {.path = path, .argv = argv, .parent = getpid()};
-  pid_t pid = spawn_shared(exec_runtime, &rc, err);
+  pid_t pid = spawn_shared(exec_runtime, &rc, SPAWN_EXEC_STACK_BYTES, err);
   if (pid < 0)
     return -1;
   /* The child may already be gone: a SIGCHLD pending from before sigwaitinfo is still seen. */
