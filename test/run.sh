@@ -62,8 +62,8 @@ fi
 
 printf '\n== benchmark: wrapper overhead (3 pairs; not asserted)\n'
 "$top/test/bench/wrapper-overhead.sh" 3 || echo "benchmark did not complete"
-printf '\n== benchmark: each OCI call, runc against measured-runc (3 lifecycles; not asserted)\n'
-"$top/test/bench/wrapper-calls.sh" 3 || echo "benchmark did not complete"
+printf '\n== benchmark: each OCI call, runc, a bare wrapper and measured-runc (3 lifecycles; not asserted)\n'
+MEASURED_BARE_WRAPPER=$build/test/bare-wrapper "$top/test/bench/wrapper-calls.sh" 3 || echo "benchmark did not complete"
 printf '\n== benchmark: the cost of measuring connections, flows off / on (1 pair of 2 s; not asserted)\n'
 MEASURED_TINYHTTP=$build/test/tinyhttp "$top/test/bench/flows-overhead.sh" 1 2 || echo "benchmark did not complete"
 printf '\n== benchmark: measured report over 10 000 generated records (not asserted)\n'
