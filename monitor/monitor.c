@@ -106,15 +106,49 @@ static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct
   write_exit_event(cfg->dirfd, known, status, reason);
 }
 
+static int open_wake_fifo(int dirfd)
+{
+  if (mkfifoat(dirfd, STATE_WAKE_FIFO, 0600) < 0 && errno != EEXIST)
+    return -1;
+  /* O_RDWR: the monitor's end never sees end-of-file when a writer goes away. */
+  return openat(dirfd, STATE_WAKE_FIFO, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* In the monitor, before it is ready (the container cannot run before): the init's pidfd, its
+ * exit's notification and the FIFO start writes to. lockfd comes from monitor_start, which took
+ * the lock before create returned: whoever starts the container then knows to wait. */
+static void watch_open(const struct monitor_config *cfg, int lockfd, struct watch *w)
+{
+  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = lockfd, .wakefd = -1};
+  w->wakefd = open_wake_fifo(cfg->dirfd);
+  if (cfg->init_pid <= 0) {
+    write_exit_event(cfg->dirfd, false, 0, "the container's init pid is unknown");
+    return;
+  }
+  w->pidfd = proc_pidfd_open(cfg->init_pid);
+  if (w->pidfd < 0) {
+    cleanup_free char *why =
+        xasprintf("cannot watch init pid %d: %s", (int)cfg->init_pid, strerror(errno));
+    write_exit_event(cfg->dirfd, false, 0, why);
+    return;
+  }
+  cleanup_merr merr *err = NULL;
+  w->nl = procexit_open(cfg->init_pid, &err);
+  if (w->nl < 0)
+    w->nl_error = xstrdup(merr_msg(err));
+}
+
 struct monitor_args {
   const struct monitor_config *cfg;
-  struct watch *w;
+  int lockfd;
 };
 
+/* The monitor's process: the watch, the baseline, ready, confined, then until the init's end. */
 static void monitor_main(void *arg)
 {
   const struct monitor_config *cfg = ((struct monitor_args *)arg)->cfg;
-  struct watch *w = ((struct monitor_args *)arg)->w;
+  struct watch w;
+  watch_open(cfg, ((struct monitor_args *)arg)->lockfd, &w);
   int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   struct sampler s;
   struct sampler_flows flows = {.on = cfg->flows, .why_off = cfg->flows_why};
@@ -132,68 +166,29 @@ static void monitor_main(void *arg)
   int confined = monitor_confine(cfg->dirfd, &err);
   if (confined < 0)
     sampler_missed(&s, "monitor: not confined", err);
-  if (w->pidfd >= 0) {
-    watch_exit(cfg, w, &s);
-    flock(w->lockfd, LOCK_UN);
+  if (w.pidfd >= 0) {
+    watch_exit(cfg, &w, &s);
+    flock(w.lockfd, LOCK_UN);
   } else {
     sampler_finish(&s); /* without the init's pid, there is no telling when it ends */
   }
   sampler_close(&s);
-  procexit_close(w->nl);
+  procexit_close(w.nl);
   _exit(0);
-}
-
-static int open_wake_fifo(int dirfd)
-{
-  if (mkfifoat(dirfd, STATE_WAKE_FIFO, 0600) < 0 && errno != EEXIST)
-    return -1;
-  /* O_RDWR: the monitor's end never sees end-of-file when a writer goes away. */
-  return openat(dirfd, STATE_WAKE_FIFO, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-}
-
-static void watch_setup(const struct monitor_config *cfg, struct watch *w)
-{
-  *w = (struct watch){.pidfd = -1, .nl = -1, .lockfd = -1, .wakefd = -1};
-  w->wakefd = open_wake_fifo(cfg->dirfd);
-  if (cfg->init_pid <= 0) {
-    write_exit_event(cfg->dirfd, false, 0, "the container's init pid is unknown");
-    return;
-  }
-  w->pidfd = proc_pidfd_open(cfg->init_pid);
-  if (w->pidfd < 0) {
-    cleanup_free char *why =
-        xasprintf("cannot watch init pid %d: %s", (int)cfg->init_pid, strerror(errno));
-    write_exit_event(cfg->dirfd, false, 0, why);
-    return;
-  }
-  cleanup_merr merr *err = NULL;
-  w->nl = procexit_open(cfg->init_pid, &err);
-  if (w->nl < 0) {
-    w->nl_error = xstrdup(merr_msg(err));
-  }
-  w->lockfd =
-      openat(cfg->dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (w->lockfd >= 0)
-    flock(w->lockfd, LOCK_EX | LOCK_NB);
-}
-
-static void watch_release(struct watch *w)
-{
-  int fds[] = {w->pidfd, w->nl, w->lockfd, w->wakefd};
-  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
-    if (fds[i] >= 0)
-      close(fds[i]); /* the monitor keeps its own copies */
-  free(w->nl_error);
 }
 
 int monitor_start(const struct monitor_config *cfg, merr **err)
 {
-  struct watch w;
-  watch_setup(cfg, &w);
-  struct monitor_args args = {cfg, &w};
-  int keep[] = {cfg->dirfd, cfg->netns_fd, w.pidfd, w.nl, w.lockfd, w.wakefd};
+  /* Taken before create returns: start, which waits for a running monitor, then sees one. */
+  int lockfd =
+      openat(cfg->dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lockfd >= 0)
+    flock(lockfd, LOCK_EX | LOCK_NB);
+  struct monitor_args args = {cfg, lockfd};
+  int keep[] = {cfg->dirfd, cfg->netns_fd, lockfd};
   int r = spawn_detached(monitor_main, &args, keep, sizeof keep / sizeof keep[0], err);
-  watch_release(&w); /* the monitor keeps its own copies */
+  if (lockfd >= 0)
+    close(lockfd); /* the monitor keeps its own copy */
   if (r < 0)
     return merr_wrap(err, "monitor");
   if (cfg->wait_ready)

@@ -7,8 +7,9 @@
  * would hang `docker run`), its own helper children reaped by the kernel (SIGCHLD ignored). It
  * ends when the init exits and the traffic it left in flight has drained. While it has not
  * written the exit status and its final counters it holds an exclusive flock on
- * <state>/monitor.lock, which `delete` waits on (bounded) before building the record.
- * `start` wakes it through the FIFO <state>/wake to begin sampling. */
+ * <state>/monitor.lock (taken for it by monitor_start, before create returns), which `delete`
+ * waits on (bounded) before building the record. `start` wakes it through the FIFO <state>/wake to
+ * begin sampling. */
 #ifndef MEASURED_MONITOR_H
 #define MEASURED_MONITOR_H
 

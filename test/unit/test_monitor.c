@@ -224,6 +224,7 @@ static void survives_stop_and_continue(void **state)
                               .netns_why = "no namespace in this test",
                               .interval_us = 100000};
   assert_int_equal(monitor_start(&mc, NULL), 0);
+  assert_int_equal(monitor_wait_ready(dirfd, 2000), 0); /* as start does */
   assert_int_equal(monitor_wake(dirfd, NULL), 0);
   pid_t mon = monitor_pid_of("stopped", child);
   assert_true(mon > 0);
