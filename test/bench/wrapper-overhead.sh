@@ -1,7 +1,8 @@
 #!/bin/bash
 # What measured-runc adds to a whole `docker run --rm IMAGE true`, against plain runc in the same
 # run: pairs alternate (runc, measured-runc, runc, ...) so that drift in the machine's state hits
-# both alike. Prints every pair, the median ratio and the median added milliseconds, and the
+# both alike. Prints every pair, the median ratio and the median added milliseconds, the middle
+# half of the pairs (Q1 to Q3: on a noisy machine wider than what a wrapper adds), and the
 # wrapper's own added time per call as its records report it. Targets: ratio <= 1.03 (issue 2),
 # <= 1.01 (issue 15), also through the shim-v2 wrapper on Docker 23 and later:
 #   wrapper-overhead.sh 20 io.containerd.runc.v2 measured-runc-v2
@@ -24,6 +25,9 @@ ms_of() { # runtime [label]; prints wall microseconds of one docker run
 }
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+# The first and third quartiles ("Q1 to Q3"), nearest rank: how far apart the pairs are, which
+# on a noisy machine is wider than what the wrapper adds (docs/performance.md).
+quartiles() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else printf "%s to %s", v[int((NR-1)/4)+1], v[int(3*(NR-1)/4)+1]}'; }
 
 echo "warming up (2 runs each)"
 for _ in 1 2; do ms_of "$plain" warmup >/dev/null; ms_of "$measured" warmup >/dev/null; done
@@ -46,6 +50,7 @@ add=$(printf '%s\n' "${added[@]}" | median)
 echo
 echo "median ratio $measured / $plain: $ratio over $pairs pairs (target <= 1.01: $(awk -v r="$ratio" 'BEGIN{print (r <= 1.01) ? "met" : "missed"}'))"
 echo "median added time per docker run: $add ms"
+echo "middle half of the pairs: added $(printf '%s\n' "${added[@]}" | quartiles) ms, ratio $(printf '%s\n' "${ratios[@]}" | quartiles)"
 
 # The wrapper's own time per call, from the records of the runs above (the kernel's exec of the
 # wrapper binary itself is not in these figures; it is in the wall-clock ratio above).
