@@ -146,9 +146,10 @@ struct monitor_args {
 /* The monitor's process: the watch, the baseline, ready, confined, then until the init's end. */
 static void monitor_main(void *arg)
 {
-  const struct monitor_config *cfg = ((struct monitor_args *)arg)->cfg;
+  const struct monitor_args *args = arg;
+  const struct monitor_config *cfg = args->cfg;
   struct watch w;
-  watch_open(cfg, ((struct monitor_args *)arg)->lockfd, &w);
+  watch_open(cfg, args->lockfd, &w);
   int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   struct sampler s;
   struct sampler_flows flows = {.on = cfg->flows, .why_off = cfg->flows_why};
