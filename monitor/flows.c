@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { HASH_SLOTS = FLOWS_MAX * 2, PENDING_TS = 4 };
+enum { HASH_SLOTS = FLOWS_MAX * 2, TIMED_SEGMENTS = 4 };
 enum direction { DIR_UNKNOWN, DIR_ACCEPTED, DIR_OPENED };
 
 static const char *const direction_names[] = {"unknown", "accepted", "opened"};
@@ -23,11 +23,11 @@ struct flow_key {
   uint8_t local[16], remote[16];
 };
 
-/* Timestamps sent one way, waiting for the other way to echo them. */
-struct pending_ts {
-  uint32_t val[PENDING_TS];
-  int64_t ns[PENDING_TS];
-  uint8_t next;
+/* Data segments sent one way, timed until the other way acknowledges them: up to
+ * TIMED_SEGMENTS at once (a slot frees when an ACK covers its segment). */
+struct timed_segments {
+  uint32_t end[TIMED_SEGMENTS]; /* the sequence number after the segment's last byte */
+  int64_t ns[TIMED_SEGMENTS];   /* when it was seen; 0: the slot is free */
 };
 
 struct flow {
@@ -52,8 +52,7 @@ struct flow {
   uint32_t high_seq_out, high_seq_in;
   bool have_seq_out, have_seq_in;
   uint16_t mss_local, mss_remote; /* what each end's SYN announced */
-  uint32_t last_tsval_out, last_tsval_in;
-  struct pending_ts pend_out, pend_in;
+  struct timed_segments timed_out, timed_in;
   struct p2_median rtt_out, rtt_in;
   uint32_t rtt_out_n, rtt_in_n;
   struct p2_median srtt; /* the kernel's smoothed RTT at every read of the socket */
@@ -644,61 +643,72 @@ void flows_destroyed(struct flows *f, const struct tcp_sock *s, int64_t now_ns)
 
 /* ---- the packet view ---- */
 
-static void pending_add(struct pending_ts *p, uint32_t val, int64_t ns)
+/* A data segment that starts at or beyond everything sent before in its direction is timed
+ * (when a slot is free); one that does not is sent again, and makes the times of that direction
+ * ambiguous (Karn's rule): they are dropped. */
+static void time_segment(struct timed_segments *t, const struct tcp_pkt *p, uint32_t high,
+                         bool have)
 {
-  p->val[p->next] = val;
-  p->ns[p->next] = ns;
-  p->next = (uint8_t)((p->next + 1) % PENDING_TS);
-}
-
-/* The time the echoed value was first sent, or -1; a value is matched once. */
-static int64_t pending_take(struct pending_ts *p, uint32_t echoed)
-{
-  for (int i = 0; i < PENDING_TS; i++) {
-    if (p->ns[i] && p->val[i] == echoed) {
-      int64_t t = p->ns[i];
-      p->ns[i] = 0;
-      return t;
+  if (have && (int32_t)(p->seq - high) < 0) {
+    memset(t->ns, 0, sizeof t->ns);
+    return;
+  }
+  for (int i = 0; i < TIMED_SEGMENTS; i++) {
+    if (!t->ns[i]) {
+      t->end[i] = p->seq + p->payload;
+      t->ns[i] = p->ts_ns;
+      return;
     }
   }
-  return -1;
+}
+
+/* When the latest of the segments an ACK covers was seen (the one that drew it), or -1; the
+ * segments it covers are done with. */
+static int64_t acknowledged(struct timed_segments *t, uint32_t ack)
+{
+  int64_t latest = -1;
+  for (int i = 0; i < TIMED_SEGMENTS; i++) {
+    if (t->ns[i] && (int32_t)(ack - t->end[i]) >= 0) {
+      latest = t->ns[i] > latest ? t->ns[i] : latest;
+      t->ns[i] = 0;
+    }
+  }
+  return latest;
 }
 
 static void rtt_sample(struct histogram *h, struct p2_median *m, uint32_t *n, int64_t ns)
 {
   if (ns < 0 || ns > 60 * 1000000000LL)
-    return; /* a clock step, or a value echoed long after: not a round trip */
+    return; /* a clock step, or an ACK long after: not a round trip */
   double us = (double)ns / 1000.0;
   hist_add(h, us);
   p2_add(m, (float)us);
   (*n)++;
 }
 
-/* Round trips from the timestamps option: a TSval sent one way, echoed as the TSecr of a
- * segment the other way. Outgoing values echoed by the peer time the path outside the
- * container; incoming values echoed by the container time its own stack (and its workload's
- * response). */
-static void timestamps(struct flows *f, struct flow *fl, const struct tcp_pkt *p)
+/* Round trips from sequence and acknowledgement numbers (as tcptrace and Wireshark time them):
+ * a data segment the container sends, to the peer's ACK of it, is the path outside the
+ * container; one it receives, to its own ACK (or reply), is its stack and its workload's
+ * response inside. Every exchange is timed; the timestamps option would time only the first of
+ * each millisecond (its clock's tick), and those are not a fair sample: where a sandbox's
+ * timer runs with that tick, they are the slow ones (docs/flows.md). Called before count(),
+ * which moves the highest sequence numbers past this segment. */
+static void round_trips(struct flows *f, struct flow *fl, const struct tcp_pkt *p)
 {
-  if (!p->has_ts)
-    return;
+  bool data = p->payload > 0 && !(p->flags & (TCP_SYN | TCP_RST));
   if (p->outgoing) {
-    if (p->tsval != fl->last_tsval_out) { /* a new value: the first segment that carries it */
-      pending_add(&fl->pend_out, p->tsval, p->ts_ns);
-      fl->last_tsval_out = p->tsval;
-    }
-    if (p->tsecr) {
-      int64_t t = pending_take(&fl->pend_in, p->tsecr);
+    if (data)
+      time_segment(&fl->timed_out, p, fl->high_seq_out, fl->have_seq_out);
+    if (p->flags & TCP_ACK) {
+      int64_t t = acknowledged(&fl->timed_in, p->ack);
       if (t > 0)
         rtt_sample(&f->pkt_inside, &fl->rtt_in, &fl->rtt_in_n, p->ts_ns - t);
     }
   } else {
-    if (p->tsval != fl->last_tsval_in) {
-      pending_add(&fl->pend_in, p->tsval, p->ts_ns);
-      fl->last_tsval_in = p->tsval;
-    }
-    if (p->tsecr) {
-      int64_t t = pending_take(&fl->pend_out, p->tsecr);
+    if (data)
+      time_segment(&fl->timed_in, p, fl->high_seq_in, fl->have_seq_in);
+    if (p->flags & TCP_ACK) {
+      int64_t t = acknowledged(&fl->timed_out, p->ack);
       if (t > 0)
         rtt_sample(&f->pkt_outside, &fl->rtt_out, &fl->rtt_out_n, p->ts_ns - t);
     }
@@ -830,8 +840,8 @@ void flows_packet(struct flows *f, const struct tcp_pkt *p)
   fl->by_packet = true;
   fl->last_ns = p->ts_ns;
   handshake(fl, p);
+  round_trips(f, fl, p);
   count(fl, p);
-  timestamps(f, fl, p);
   if (p->flags & TCP_RST) {
     fl->rst = true;
     fl->closed_ns = fl->closed_ns ? fl->closed_ns : p->ts_ns;

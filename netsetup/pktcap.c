@@ -140,11 +140,8 @@ static bool parse_options(const uint8_t *o, size_t len, struct tcp_pkt *out)
       return false;
     if (kind == 2 && o[i + 1] == 4)
       out->mss = get16(o + i + 2);
-    if (kind == 8 && o[i + 1] == 10) {
-      out->has_ts = true;
-      out->tsval = get32(o + i + 2);
-      out->tsecr = get32(o + i + 6);
-    }
+    if (kind == 8 && o[i + 1] == 10)
+      out->has_ts = true; /* 12 bytes of every segment's room (segments()) */
     i += o[i + 1];
   }
   return true;

@@ -33,7 +33,6 @@ struct tcp_pkt {
   uint32_t payload; /* TCP payload bytes (from the IP header: the frame is cut) */
   uint16_t mss;     /* the maximum segment size option (a SYN's), 0 when absent */
   bool has_ts;      /* the timestamps option */
-  uint32_t tsval, tsecr;
   bool bad_options; /* options that do not add up (ignored, the packet still counts) */
 };
 

@@ -1,6 +1,6 @@
 /* The flow table on made-up sockets and packets: directions, the handshake split in two, round
- * trips from timestamps each way, retransmissions, the two views joined, the cap, a SYN flood,
- * and the parsing of frames a container controls. */
+ * trips from sequence and acknowledgement numbers each way, retransmissions, the two views joined,
+ * the cap, a SYN flood, and the parsing of frames a container controls. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,11 +39,17 @@ static struct tcp_pkt pkt(bool out, uint8_t flags, uint32_t seq, uint32_t payloa
   return p;
 }
 
-static struct tcp_pkt with_ts(struct tcp_pkt p, uint32_t val, uint32_t ecr)
+/* The packet acknowledging up to ack (its ACK flag is the caller's). */
+static struct tcp_pkt acking(struct tcp_pkt p, uint32_t ack)
+{
+  p.ack = ack;
+  return p;
+}
+
+/* The packet with the timestamps option (12 bytes less room in each segment). */
+static struct tcp_pkt with_ts(struct tcp_pkt p)
 {
   p.has_ts = true;
-  p.tsval = val;
-  p.tsecr = ecr;
   return p;
 }
 
@@ -66,15 +72,15 @@ static void an_opened_connection_from_its_packets(void **state)
   (void)state;
   struct flows *f = flows_new();
   struct tcp_pkt seq[] = {
-      with_ts(pkt(true, TCP_SYN, 100, 0, 0), 1000, 0),                 /* SYN out */
-      with_ts(pkt(false, TCP_SYN | TCP_ACK, 900, 0, 100), 5000, 1000), /* SYN/ACK in: 100 us */
-      with_ts(pkt(true, TCP_ACK, 101, 0, 110), 1001, 5000),            /* ACK out: 10 us inside */
-      with_ts(pkt(true, TCP_ACK, 101, 500, 200), 1002, 5000),          /* request */
-      with_ts(pkt(false, TCP_ACK, 901, 300, 250), 5001, 1002),         /* reply: 50 us outside */
-      with_ts(pkt(true, TCP_ACK, 601, 0, 270), 1003, 5001),            /* its ACK: 20 us inside */
-      with_ts(pkt(true, TCP_ACK, 101, 500, 300), 1004, 5001),          /* the request again */
-      with_ts(pkt(true, TCP_FIN | TCP_ACK, 601, 0, 400), 1005, 5001),
-      with_ts(pkt(false, TCP_FIN | TCP_ACK, 1201, 0, 450), 5002, 1005),
+      pkt(true, TCP_SYN, 100, 0, 0),                           /* SYN out */
+      acking(pkt(false, TCP_SYN | TCP_ACK, 900, 0, 100), 101), /* SYN/ACK in: 100 us */
+      acking(pkt(true, TCP_ACK, 101, 0, 110), 901),            /* ACK out: 10 us inside */
+      acking(pkt(true, TCP_ACK, 101, 500, 200), 901),          /* request */
+      acking(pkt(false, TCP_ACK, 901, 300, 250), 601),         /* reply: 50 us outside */
+      acking(pkt(true, TCP_ACK, 601, 0, 270), 1201),           /* its ACK: 20 us inside */
+      acking(pkt(true, TCP_ACK, 101, 500, 300), 1201),         /* the request again */
+      acking(pkt(true, TCP_FIN | TCP_ACK, 601, 0, 400), 1201),
+      acking(pkt(false, TCP_FIN | TCP_ACK, 1201, 0, 450), 602),
   };
   for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
     flows_packet(f, &seq[i]);
@@ -92,10 +98,9 @@ static void an_opened_connection_from_its_packets(void **state)
   assert_true(fabs(getd(j, PATH("handshake_us", "outside", "p50")) - 100) < 100 * 0.03);
   assert_true(fabs(getd(j, PATH("handshake_us", "inside", "p50")) - 10) < 10 * 0.03);
   assert_true(fabs(getd(j, PATH("packet_rtt_us", "outside", "p50")) - 50) < 50 * 0.03);
-  /* Inside: the ACK of the SYN/ACK (10 us) and of the reply (20 us). */
-  assert_int_equal(get(j, PATH("packet_rtt_us", "inside", "n")), 2);
-  assert_true(fabs(getd(j, PATH("packet_rtt_us", "inside", "p50")) - 10) < 10 * 0.03);
-  assert_true(fabs(getd(j, PATH("packet_rtt_us", "inside", "max")) - 20) < 20 * 0.03);
+  /* Inside: the reply to its ACK (20 us); the handshake is timed apart. */
+  assert_int_equal(get(j, PATH("packet_rtt_us", "inside", "n")), 1);
+  assert_true(fabs(getd(j, PATH("packet_rtt_us", "inside", "p50")) - 20) < 20 * 0.03);
   const json *top = json_get(j, "top")->items[0];
   assert_string_equal(json_string(json_get(top, "local")), "172.17.0.2:40000");
   assert_string_equal(json_string(json_get(top, "remote")), "172.17.0.1:80");
@@ -107,7 +112,57 @@ static void an_opened_connection_from_its_packets(void **state)
   assert_int_equal(get(top, PATH("packet", "segments_in")), 3);
   assert_int_equal(get(top, PATH("packet", "retransmits")), 1);
   assert_true(fabs(getd(top, PATH("packet", "rtt_outside_p50_us")) - 50) < 50 * 0.03);
-  assert_int_equal(get(top, PATH("packet", "rtt_inside_n")), 2);
+  assert_int_equal(get(top, PATH("packet", "rtt_inside_n")), 1);
+  flows_free(f);
+}
+
+/* Round trips from sequence and acknowledgement numbers: every exchange is timed (a ping-pong
+ * of many exchanges in one millisecond too), an ACK of two segments times the later one, and a
+ * segment sent again leaves its ACK untimed (Karn's rule). An accepted connection: the peer
+ * sends requests in, the container replies. */
+static void every_exchange_is_timed_from_its_ack(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  uint32_t in = 901, out = 101; /* the next byte each way */
+  struct tcp_pkt hs[] = {
+      pkt(false, TCP_SYN, 900, 0, 0),
+      acking(pkt(true, TCP_SYN | TCP_ACK, 100, 0, 10), 901),
+      acking(pkt(false, TCP_ACK, 901, 0, 20), 101),
+  };
+  for (size_t i = 0; i < 3; i++)
+    flows_packet(f, &hs[i]);
+  int64_t at = 100;
+  for (int i = 0; i < 10; i++) { /* request in, reply out 30 us later, next request 100 us later */
+    struct tcp_pkt req = acking(pkt(false, TCP_ACK, in, 64, at), out);
+    in += 64;
+    struct tcp_pkt reply = acking(pkt(true, TCP_ACK, out, 64, at + 30), in);
+    out += 64;
+    flows_packet(f, &req);
+    flows_packet(f, &reply);
+    at += 130;
+  }
+  struct tcp_pkt tail[] = {
+      acking(pkt(false, TCP_ACK, in, 0, at), out),         /* the last reply's ACK: 100 us */
+      acking(pkt(false, TCP_ACK, in, 1000, at + 10), out), /* two segments in */
+      acking(pkt(false, TCP_ACK, in + 1000, 1000, at + 20), out),
+      acking(pkt(true, TCP_ACK, out, 0, at + 25), in + 2000), /* one ACK: 5 us after the 2nd */
+      acking(pkt(false, TCP_ACK, in + 2000, 500, at + 40), out),
+      acking(pkt(false, TCP_ACK, in + 2000, 500, at + 90), out), /* sent again */
+      acking(pkt(true, TCP_ACK, out, 0, at + 95), in + 2500),    /* which one? untimed */
+  };
+  for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+    flows_packet(f, &tail[i]);
+  flows_finish(f, (at + 200) * US);
+  cleanup_json json *j = flows_json(f);
+  assert_int_equal(get(j, PATH("packet_rtt_us", "outside", "n")), 10);
+  assert_true(fabs(getd(j, PATH("packet_rtt_us", "outside", "p50")) - 100) < 100 * 0.03);
+  assert_int_equal(get(j, PATH("packet_rtt_us", "inside", "n")), 11);
+  assert_true(fabs(getd(j, PATH("packet_rtt_us", "inside", "p50")) - 30) < 30 * 0.03);
+  assert_true(fabs(getd(j, PATH("packet_rtt_us", "inside", "max")) - 30) < 30 * 0.03);
+  const json *top = json_get(j, "top")->items[0];
+  assert_string_equal(json_string(json_get(top, "direction")), "accepted");
+  assert_int_equal(get(top, PATH("packet", "rtt_inside_n")), 11);
   flows_free(f);
 }
 
@@ -276,17 +331,17 @@ static void offloaded_packets_count_as_segments(void **state)
 {
   (void)state;
   struct flows *f = flows_new();
-  struct tcp_pkt syn = with_ts(pkt(true, TCP_SYN, 100, 0, 0), 1, 0);
+  struct tcp_pkt syn = with_ts(pkt(true, TCP_SYN, 100, 0, 0));
   syn.mss = 1460;
-  struct tcp_pkt synack = with_ts(pkt(false, TCP_SYN | TCP_ACK, 900, 0, 10), 1, 1);
+  struct tcp_pkt synack = with_ts(pkt(false, TCP_SYN | TCP_ACK, 900, 0, 10));
   synack.mss = 8960; /* the smaller of the two is what both send */
   struct tcp_pkt seq[] = {
       syn,
       synack,
-      with_ts(pkt(true, TCP_ACK, 101, 0, 20), 2, 1),
-      with_ts(pkt(true, TCP_ACK, 101, 1448 * 10, 30), 3, 1),   /* ten segments in one packet */
-      with_ts(pkt(true, TCP_ACK, 101, 1448 * 10, 40), 4, 1),   /* all of them again */
-      with_ts(pkt(true, TCP_ACK, 101 + 14480, 100, 50), 5, 1), /* a short one */
+      with_ts(pkt(true, TCP_ACK, 101, 0, 20)),
+      with_ts(pkt(true, TCP_ACK, 101, 1448 * 10, 30)),   /* ten segments in one packet */
+      with_ts(pkt(true, TCP_ACK, 101, 1448 * 10, 40)),   /* all of them again */
+      with_ts(pkt(true, TCP_ACK, 101 + 14480, 100, 50)), /* a short one */
   };
   for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
     flows_packet(f, &seq[i]);
@@ -400,8 +455,6 @@ static void frames_are_parsed_within_bounds(void **state)
   size_t n = frame(buf, ts, sizeof ts, 20 + 32 + 1000);
   assert_true(pktcap_parse(buf, n, n + 1000, &p));
   assert_true(p.has_ts);
-  assert_int_equal(p.tsval, 7);
-  assert_int_equal(p.tsecr, 9);
   assert_int_equal(p.payload, 1000);
   assert_int_equal(p.sport, 40000);
   assert_false(p.bad_options);
@@ -430,6 +483,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(an_opened_connection_from_its_packets),
+      cmocka_unit_test(every_exchange_is_timed_from_its_ack),
       cmocka_unit_test(accepted_connections_from_the_socket_view),
       cmocka_unit_test(the_two_views_join),
       cmocka_unit_test(rtt_reads_count_only_progress),
