@@ -27,7 +27,7 @@ packages=(
   # what the image carries
   busybox-static iperf3 sockperf stress-ng
   # tests and benchmarks
-  jq util-linux procps iproute2 libxml2-utils python3-jsonschema scdoc man-db wrk chromium curl
+  jq util-linux procps iproute2 tcpdump libxml2-utils python3-jsonschema scdoc man-db wrk chromium curl
   prometheus
   # fuzzing (libFuzzer comes with clang's runtime libraries)
   clang libclang-rt-14-dev

@@ -9,20 +9,22 @@
 # received and sent (tc counts from the network header: 14 bytes a frame less); the packet view
 # must show a sockperf connection to a server in the guest accepted, with the part inside the
 # sandbox (tap, QEMU, the guest's kernel) measured and its round trip sockperf's own p50 within
-# 25 %; that inside part must be larger than runc's for the same server and client in the same
+# 25 %, the inside part itself tcpdump's (each request in to its reply out, from tcpdump's own
+# capture of the same link) within 15 % over as many requests; that inside part must be larger than runc's for the same server and client in the same
 # run (a VM behind a tap adds latency: how much is printed, TCG included). The host network is
 # refused, as under Kata. Start-up cost printed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/docker.sh"
+. "$here/../lib/stats.sh"
 require_engine
 M=/usr/local/bin/measured
 command -v qemu-system-x86_64 >/dev/null || { echo "Bail out! qemu-system-x86_64 is missing (contrib/setup-debian.sh installs it)"; exit 1; }
 guest=$("$here/../helpers/kata-guest.sh") || { echo "Bail out! the guest could not be built"; exit 1; }
 link=$(dirname "$M")/measured-kata-qemu
 [ -e "$link" ] && link="" # not ours to remove
-trap 'cleanup_containers kata-qemu; docker rm -f measured-kata-qemu-refl >/dev/null 2>&1; restore_daemon_json; restore_table; [ -n "$link" ] && rm -f "$link"' EXIT
+trap 'rm -f /tmp/kata-qemu-sockperf.*; cleanup_containers kata-qemu; docker rm -f measured-kata-qemu-refl >/dev/null 2>&1; restore_daemon_json; restore_table; [ -n "$link" ] && rm -f "$link"' EXIT
 set_table "{\"runtimes\": {\"kata-qemu\": {\"path\": \"$here/../helpers/kata-qemu-runtime.sh\", \"sample_interval_ms\": 200}}}"
 save_daemon_json
 out=$($M install --runtime kata-qemu 2>&1)
@@ -49,6 +51,25 @@ listening() { # ip: waits (at most 60 s) for sockperf's port; the guest starts t
 sockperf_p50() { # ip: sockperf's own median round trip over 3 s, in us
   sockperf ping-pong --tcp --full-rtt -i "$1" -p 11111 -t 3 -m 64 2>&1 | awk '/percentile 50.000/ {print $NF}'
 }
+# tcpdump's own capture of the sockperf connection in the container's namespace (on eth0, where
+# the packet view sees it), while the function's command runs; the capture is in $1, what
+# tcpdump says at its end (how many packets the kernel dropped) in $1.log.
+captured() { # pcap container command...
+  local pcap=$1 pid tp
+  pid=$(docker inspect -f '{{.State.Pid}}' "$2")
+  shift 2
+  nsenter -t "$pid" -n tcpdump -i eth0 --immediate-mode -s 128 -w "$pcap" --time-stamp-precision=nano tcp port 11111 2>"$pcap.log" &
+  tp=$!
+  sleep 1 # tcpdump is listening
+  "$@"
+  sleep 0.5
+  kill "$tp"
+  wait "$tp" 2>/dev/null
+}
+inside_by_tcpdump() { # pcap ip: each request's time in the container (its data in to the reply out), in us
+  tcpdump -r "$1" -nn -tt --time-stamp-precision=nano 2>/dev/null |
+    awk -v in_to="$2.11111:" '$NF > 0 { if ($5 == in_to) t = $1; else if (t) { printf "%.3f\n", ($1 - t) * 1e6; t = 0 } }'
+}
 flow_of() { # record: the sockperf connection
   jq -c '[.flows.top[] | select(.local | endswith(":11111"))] | max_by(.packet.segments_in // 0)' <<<"$1"
 }
@@ -72,7 +93,8 @@ kata_ms=$(cat /tmp/kata-qemu-start.ms)
 check "a container under measured-kata-qemu starts" test -n "$id"
 ip=$(address "$id")
 listening "$ip"
-kata_p50=$(sockperf_p50 "$ip")
+captured /tmp/kata-qemu-sockperf.pcap "$id" sockperf_p50 "$ip" >/tmp/kata-qemu-sockperf.p50
+kata_p50=$(cat /tmp/kata-qemu-sockperf.p50)
 check "sockperf reaches the guest through Kata's path ($ip: p50 ${kata_p50:-none} us)" test -n "$kata_p50"
 iperf3 -c "$ip" -t 2 -J >/tmp/kata-qemu-iperf3.json 2>/dev/null
 check "iperf3 reaches the guest" jq -e '.end.sum_received.bytes > 0' /tmp/kata-qemu-iperf3.json
@@ -104,6 +126,15 @@ kata_total=$(jq '(.packet.rtt_outside_p50_us + .packet.rtt_inside_p50_us)' <<<"$
 check "the part inside the sandbox is measured (${kata_inside:-none} us)" test -n "$kata_inside"
 check "outside + inside is sockperf's p50 within 25 % ($kata_total us against $kata_p50 us)" \
   awk -v a="$kata_total" -v b="$kata_p50" 'BEGIN {exit !(b > 0 && a / b > 0.75 && a / b < 1.25)}'
+inside_by_tcpdump /tmp/kata-qemu-sockperf.pcap "$ip" >/tmp/kata-qemu-sockperf.inside
+tcpdump_n=$(wc -l </tmp/kata-qemu-sockperf.inside)
+tcpdump_dropped=$(awk '/packets dropped by kernel/ {print $1}' /tmp/kata-qemu-sockperf.pcap.log)
+tcpdump_inside=$(median </tmp/kata-qemu-sockperf.inside)
+check "the part inside is tcpdump's, request by request, within 15 % (p50 ${kata_inside:-none} us against $tcpdump_inside us)" \
+  awk -v a="${kata_inside:-0}" -v b="$tcpdump_inside" 'BEGIN {exit !(b > 0 && a / b > 0.85 && a / b < 1.15)}'
+check "... over every request tcpdump saw ($(jq .packet.rtt_inside_n <<<"$flow") timed; tcpdump $tcpdump_n, ${tcpdump_dropped:-?} packets dropped)" \
+  awk -v a="$(jq .packet.rtt_inside_n <<<"$flow")" -v b="$tcpdump_n" -v d="${tcpdump_dropped:-0}" \
+  'BEGIN {exit !(b > 1000 && a >= b && a <= b + d)}'
 
 # --- the same server and client under runc ----------------------------------------------------------
 { id=$(started measured-runc sh -c 'iperf3 -s -D; exec sockperf server --tcp -p 11111' 3>&4); } 4>/tmp/kata-qemu-start.ms
