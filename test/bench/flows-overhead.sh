@@ -33,7 +33,7 @@ server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$scratch"; docker ps -aq --filter "label=$tag" | xargs -r docker rm -f >/dev/null' EXIT
 sleep 0.5
 
-median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+. "$here/../lib/stats.sh"
 monitor_of() {
   local p
   for _ in $(seq 50); do

@@ -38,7 +38,7 @@ run_ms() { # runtime
   t1=$(date +%s%N)
   echo $(((t1 - t0) / 1000000))
 }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+. "$(dirname "$0")/../lib/stats.sh"
 
 printf '%6s %10s %12s %12s %14s %10s %10s %7s\n' N monitors "PSS MiB" "PSS/ctr KiB" "CPU-s/h/ctr" "run ms" "runc ms" ratio
 running=0

@@ -16,7 +16,7 @@ image=${MEASURED_TOOLS_IMAGE:-measured/tools}
 store=${MEASURED_STORE:-/var/lib/measured/samples.jsonl}
 tag="netcost-$$-$(date +%s)"
 
-median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+. "$(dirname "$0")/../lib/stats.sh"
 
 echo "discovery: $n containers on the default bridge"
 for _ in $(seq "$n"); do

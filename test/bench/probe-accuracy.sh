@@ -31,7 +31,7 @@ trap 'docker rm -f "$srv" >/dev/null' EXIT
 ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$srv")
 sleep 1
 
-median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+. "$(dirname "$0")/../lib/stats.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
 printf '%3s %12s %12s %6s | %9s %9s %6s | %9s %9s %6s\n' rep "probe Gb/s" "iperf3 Gb/s" ratio \

@@ -43,7 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+. "$(dirname "$0")/../lib/stats.sh"
 
 # The bundle: the image's files and runc's default spec (new namespaces, network included).
 mkdir -p "$work/bundle/rootfs"

@@ -24,10 +24,7 @@ ms_of() { # runtime [label]; prints wall microseconds of one docker run
   echo $(((t1 - t0) / 1000))
 }
 
-median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
-# The first and third quartiles ("Q1 to Q3"), nearest rank: how far apart the pairs are, which
-# on a noisy machine is wider than what the wrapper adds (docs/performance.md).
-quartiles() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else printf "%s to %s", v[int((NR-1)/4)+1], v[int(3*(NR-1)/4)+1]}'; }
+. "$(dirname "$0")/../lib/stats.sh"
 
 echo "warming up (2 runs each)"
 for _ in 1 2; do ms_of "$plain" warmup >/dev/null; ms_of "$measured" warmup >/dev/null; done

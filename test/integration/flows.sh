@@ -75,7 +75,7 @@ differs_from_ss() { # flow log
     [ "$got" = "${want[$k]}" ] || echo "$k: record $got, ss -E ${want[$k]:-nothing}"
   done
 }
-median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+. "$here/../lib/stats.sh"
 
 # Runs a container that waits a second (ss -E starts watching) and then runs the command;
 # prints its id once it has ended and its record is written; its output is in $scratch/<id>.out,
