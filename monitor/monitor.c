@@ -64,9 +64,9 @@ static void watch_exit(const struct monitor_config *cfg, struct watch *w, struct
   int status = 0;
   bool known = false;
   enum { P_PID, P_WAKE, P_NL, P_FLOWS };
-  struct pollfd p[P_FLOWS + FLOWVIEW_MAX_POLLFDS] = {{.fd = w->pidfd, .events = POLLIN},
-                                                     {.fd = w->wakefd, .events = POLLIN},
-                                                     {.fd = w->nl, .events = POLLIN}};
+  struct pollfd p[P_FLOWS + SAMPLER_MAX_POLLFDS] = {{.fd = w->pidfd, .events = POLLIN},
+                                                    {.fd = w->wakefd, .events = POLLIN},
+                                                    {.fd = w->nl, .events = POLLIN}};
   for (;;) {
     size_t nflows = sampler_pollfds(s, p + P_FLOWS); /* (none while their reading waits) */
     int r = poll(p, P_FLOWS + nflows, sampler_timeout_ms(s));

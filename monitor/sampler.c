@@ -116,28 +116,37 @@ static void write_summary(struct sampler *s, bool final)
       json_set(o, "changes_not_recorded", json_new_uint(s->changes - SAMPLER_MAX_CHANGE_EVENTS));
     json_set(o, "counters", net_series_json(&s->series, &s->w.topo));
   }
+  json *self = json_new(JSON_OBJECT);
+  if (s->enabled) /* the interval stretched while nothing moved (pace()) */
+    json_set(self, "longest_interval_ms", json_new_int(s->longest_interval_us / 1000));
   struct rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) == 0) {
-    json *cost = json_new(JSON_OBJECT);
     int64_t cpu = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
                   ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-    json_set(cost, "cpu_us", json_new_int(cpu));
-    json_set(cost, "max_rss_kb", json_new_int(ru.ru_maxrss));
-    json_set(o, "sampler", cost);
+    json_set(self, "cpu_us", json_new_int(cpu));
+    json_set(self, "max_rss_kb", json_new_int(ru.ru_maxrss));
   }
+  json_set(o, "sampler", self);
   json_set(o, "flows", flowview_json(&s->flows));
   json_set(o, "missed", json_clone(s->missed));
   state_write_net_summary(s->dirfd, o, NULL);
 }
 
 /* A sum of counters that only grow, so that it changes whenever one of them does: what the
- * links carried, the path's changes, the lines of "missed", and the connections' view (dumps
- * that found something, packets, ends). */
-static uint64_t activity(const struct sampler *s)
+ * container did (bytes on its links, changes of its path, its connections' packets and closes)
+ * and the lines of "missed". */
+static uint64_t movement(const struct sampler *s)
 {
   const struct flowview *f = &s->flows;
-  return net_series_bytes(&s->series) + s->changes + s->missed->n + f->dumps + f->packets +
-         f->dropped + f->malformed + f->destroyed_seen;
+  return net_series_bytes(&s->series) + s->changes + s->missed->n + f->packets + f->dropped +
+         f->malformed + f->destroyed_seen;
+}
+
+/* Movement, and what the summary shows besides: dumps of the connections that found some open
+ * (their figures may have moved). */
+static uint64_t activity(const struct sampler *s)
+{
+  return movement(s) + s->flows.dumps;
 }
 
 /* The summary so far, when something changed since the last one: an idle container's is written
@@ -194,14 +203,53 @@ static void open_flows(struct sampler *s, const struct sampler_flows *want)
   flowview_open(&s->flows, s->w.nsfd[0], s->w.homefd, &o);
 }
 
+static bool stretched(const struct sampler *s)
+{
+  return s->sampling && s->current_interval_us > s->interval_us;
+}
+
 size_t sampler_pollfds(const struct sampler *s, struct pollfd *p)
 {
-  return flowview_pollfds(&s->flows, p);
+  size_t n = flowview_pollfds(&s->flows, p);
+  if (stretched(s) && net_watch_events_fd(&s->w) >= 0)
+    p[n++] = (struct pollfd){.fd = net_watch_events_fd(&s->w), .events = POLLIN};
+  return n;
+}
+
+/* The interval for the next sample: the container's own while anything moves, doubling (up
+ * to SAMPLER_IDLE_INTERVAL_MS) once nothing has for SAMPLER_IDLE_AFTER_MS. */
+static void pace(struct sampler *s)
+{
+  uint64_t a = movement(s);
+  int64_t now = mono_us();
+  if (a != s->paced_activity) {
+    s->paced_activity = a;
+    s->still_since_us = now;
+    s->current_interval_us = s->interval_us;
+    return;
+  }
+  int64_t longest = SAMPLER_IDLE_INTERVAL_MS * 1000LL;
+  if (now - s->still_since_us < SAMPLER_IDLE_AFTER_MS * 1000LL || s->current_interval_us >= longest)
+    return;
+  s->current_interval_us =
+      s->current_interval_us * 2 < longest ? s->current_interval_us * 2 : longest;
+  if (s->current_interval_us > s->longest_interval_us)
+    s->longest_interval_us = s->current_interval_us;
 }
 
 void sampler_read(struct sampler *s)
 {
   flowview_read(&s->flows);
+  if (!stretched(s))
+    return;
+  /* A connection's packet or close, or a change of the links, while the interval is stretched:
+   * sample now (from here the interval is the container's own again). */
+  if (net_links_changed(&s->w))
+    s->change_pending = true;
+  if (s->change_pending || movement(s) != s->paced_activity) {
+    s->current_interval_us = s->interval_us;
+    s->still_since_us = s->next_us = mono_us();
+  }
 }
 
 /* No namespace of its own to read: no counters, no connections. */
@@ -217,7 +265,7 @@ void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const cha
 {
   memset(s, 0, sizeof *s);
   s->dirfd = dirfd;
-  s->interval_us = interval_us;
+  s->interval_us = s->current_interval_us = s->longest_interval_us = interval_us;
   s->missed = json_new(JSON_ARRAY);
   if (ctrfd < 0) {
     disable(s, why ? why : "no network namespace to watch");
@@ -263,6 +311,8 @@ void sampler_start(struct sampler *s)
     follow_links(s);
   s->sampling = true;
   s->baseline = sample(s) || s->baseline;
+  s->paced_activity = movement(s);
+  s->still_since_us = mono_us();
   s->next_us = mono_us() + s->interval_us;
 }
 
@@ -284,10 +334,11 @@ void sampler_tick(struct sampler *s)
    * samples of the exit and the drain, which must be quick. */
   if (sample(s))
     flowview_dump(&s->flows, false);
+  pace(s);
   /* Keep the cadence; after a long stall (a stopped process) start again from now. */
-  s->next_us += s->interval_us;
+  s->next_us += s->current_interval_us;
   if (s->next_us < mono_us())
-    s->next_us = mono_us() + s->interval_us;
+    s->next_us = mono_us() + s->current_interval_us;
 }
 
 /* Links that went away mid-life keep the counters of their last sample; say so in words. */

@@ -30,6 +30,14 @@ enum {
    * bounded CPU and state. */
   SAMPLER_CHANGE_MIN_MS = 1000,
   SAMPLER_MAX_CHANGE_EVENTS = 8,
+  /* A container whose links, path and connections have stood still for SAMPLER_IDLE_AFTER_MS is
+   * sampled at twice its interval, then four times, up to SAMPLER_IDLE_INTERVAL_MS (or its own
+   * interval, if longer); anything that moves brings the interval back, and a packet of a
+   * connection (the packet view wakes the monitor) takes a sample at once. Each wake-up costs
+   * an idle monitor more than its work (docs/performance.md). */
+  SAMPLER_IDLE_AFTER_MS = 5000,
+  SAMPLER_IDLE_INTERVAL_MS = 8000,
+  SAMPLER_MAX_POLLFDS = FLOWVIEW_MAX_POLLFDS + 1,
 };
 
 struct sampler {
@@ -43,8 +51,12 @@ struct sampler {
   /* The container's init has exited: what its links do now is their teardown (slirp4netns
    * removes its TAP when the container ends), not a change of its path. */
   bool exited;
-  unsigned exit_sample; /* the series' sample count then */
-  int64_t interval_us;
+  unsigned exit_sample;        /* the series' sample count then */
+  int64_t interval_us;         /* the container's sampling interval */
+  int64_t current_interval_us; /* the one in use now: longer while nothing moves */
+  int64_t longest_interval_us; /* the longest used */
+  uint64_t paced_activity;     /* movement() when the interval was last chosen */
+  int64_t still_since_us;      /* when it last changed */
   int64_t next_us;
   int64_t next_checkpoint_us;
   uint64_t checkpoint_activity; /* sampler_activity() at the last checkpoint written */
@@ -73,8 +85,9 @@ void sampler_init(struct sampler *s, int dirfd, int ctrfd, int hostfd, const cha
 /* Writes the summary so far now, when there is a sample (after sampler_init: the baseline). */
 void sampler_checkpoint(struct sampler *s);
 
-/* The descriptors the monitor polls for the flow view, and what to do when they are readable
- * (see flowview.h). */
+/* The descriptors the monitor polls (at most SAMPLER_MAX_POLLFDS): the flow view's (see
+ * flowview.h) and, while the interval is stretched, the links' notifications; and what to do
+ * when they are readable. */
 size_t sampler_pollfds(const struct sampler *s, struct pollfd *p);
 void sampler_read(struct sampler *s);
 

@@ -208,3 +208,8 @@ bool net_links_changed(struct net_watch *w)
 {
   return w->events && netns_link_events_pending(w->events);
 }
+
+int net_watch_events_fd(const struct net_watch *w)
+{
+  return w->events ? nl_socket_get_fd(w->events) : -1;
+}

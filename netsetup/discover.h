@@ -40,6 +40,9 @@ int net_sample(struct net_watch *w, const struct net_series *s, struct net_view 
  * call: a network may have been connected or disconnected (a discovery tells). */
 bool net_links_changed(struct net_watch *w);
 
+/* The descriptor on which the container's link notifications arrive (to poll), or -1. */
+int net_watch_events_fd(const struct net_watch *w);
+
 void net_watch_close(struct net_watch *w);
 
 #endif
