@@ -8,6 +8,8 @@
 # the far end of the veth agrees; the socket view's bytes of that connection are the payload
 # (its SYN and FIN aside), and segments sent again count again. The ratio to what was received is printed: busybox nc writes 1 KiB at
 # a time, so headers are about 6 % here (against 4.6 % for full 1448-byte segments).
+# After an idle spell of 16 s the same holds for 1 MB, sent once the sampling interval has
+# stretched (and the record says it did).
 # (Not iperf3 -n: its client ends once it has written the bytes, and its own server counted as
 # few as 7.7 MB of 10 MB in some runs here: what crossed the link, not what was written.)
 set -u
@@ -65,4 +67,27 @@ for mb in 1 10 50; do
   check_eq "${mb} MB x $runs: the far end of the veth agrees in every record" "$inconsistent" 0
   check_eq "${mb} MB x $runs: the socket view's bytes of the connection are the payload" "$sockets" 0
 done
+
+# After an idle spell the monitor samples less often (SAMPLER_IDLE_AFTER_MS); what comes after
+# it is counted the same: 1 MB sent once the interval has stretched.
+bytes=1048576
+id=$(docker run -d --label measured-test=counters --runtime=measured-runc "$IMAGE" \
+  sh -c "sleep 16; head -c $bytes /dev/zero | nc $gw $port; sleep 1")
+timeout 60 docker wait "$id" >/dev/null
+docker rm "$id" >/dev/null
+rec=$(records_of "$id")
+ip=$(jq -r '.network.topology.links.container[] | select(.name == "eth0") | .addrs[0]' <<<"$rec")
+received=""
+for _ in $(seq 50); do
+  received=$(grep "^${ip%/*}:" "$sinklog" | tail -1 | awk '{print $2}')
+  [ -n "$received" ] && break
+  sleep 0.1
+done
+tx=$(jq '.network.counters.links[] | select(.role == "container") | .delta.tx_bytes' <<<"$rec")
+frames=$(jq '.network.counters.links[] | select(.role == "container") | .delta.tx_packets' <<<"$rec")
+resent=$(jq '[.flows.top[] | select(.remote | endswith(":'"$port"'")) | .retransmits][0] // 0' <<<"$rec")
+check "idle: the interval stretched while nothing moved ($(jq -c .network.sampler <<<"$rec"))" \
+  jq -e '.network.sampler.longest_interval_ms >= 2000 and .network.sampler.interval_ms == 1000' <<<"$rec"
+check "idle: what was sent after it is counted (tx $tx for ${received:-none} received, $frames frames)" \
+  test "${received:-0}" = "$bytes" -a "${tx:-0}" -ge $((bytes + 54 * (frames - 4))) -a "${tx:-0}" -le $((bytes + 66 * frames + 1448 * resent + 64))
 tap_done

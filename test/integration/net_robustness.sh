@@ -1,6 +1,7 @@
 #!/bin/bash
 # The sampler when the network changes under it: a link renamed, a link deleted, a network
-# connected mid-life, a container gone in milliseconds; and what the sampler holds (no
+# connected mid-life, a container gone in milliseconds, a link added while the sampling interval
+# is stretched (an idle container); and what the sampler holds (no
 # inherited descriptors) and how soon it ends. A fake runtime runs the "container" in a
 # namespace of ours; the wrapper and its monitor are the real ones.
 set -u
@@ -105,6 +106,22 @@ check "gone at once: its counters run from create to its end" \
   jq -e '.network.counters.samples >= 2 and ([.network.counters.links[] | select(.name == "lo")] | length) == 1' <<<"$rec"
 check_eq "gone at once: nothing about the network is missed" \
   "$(jq -c '[.missed[] | select(test("network|counters"))]' <<<"$rec")" "[]"
+# --- idle: the interval stretches; a link added then is still found at once --------------------
+# (the namespace holds only lo now: nothing moves in it)
+"${W[@]}" create --bundle "$work/bundle" --pid-file "$work/bundle/init.pid" r4
+"${W[@]}" start r4
+sleep 7.5 # 5 s still, then 200, 400, 800 ms, 1.6 s...
+ip link add "$extra" type veth peer name net1 netns "$ns"
+sleep 0.6
+"${W[@]}" kill r4 KILL
+sleep 0.2
+"${W[@]}" delete r4
+ip link del "$extra" 2>/dev/null
+rec=$(rec_of r4)
+check "idle: the interval stretched ($(jq -c .network.sampler <<<"$rec"))" \
+  jq -e '.network.sampler.interval_ms == 100 and .network.sampler.longest_interval_ms >= 800' <<<"$rec"
+check "idle: a link added while it was stretched is discovered at once (changes: $(jq .network.discovery.changes <<<"$rec"))" \
+  jq -e '.network.discovery.changes >= 1 and ([.network.counters.links[] | select(.name == "net1")] | length) == 1' <<<"$rec"
 check "no crash anywhere (the log has no warning)" test ! -s "$work/log.json"
 check_records "every record follows docs/record.schema.json" "$work/samples.jsonl"
 tap_done
