@@ -14,8 +14,8 @@ static void podman_round_trip(const uint8_t *data, size_t size)
   struct podman_registered *reg = NULL, *again = NULL;
   size_t n = 0, m = 0;
   char *def = NULL, *def2 = NULL;
-  if (podman_read_registrations((const char *)data, size, "containers.conf", &reg, &n, &def,
-                                NULL) < 0)
+  if (podman_read_registrations((const char *)data, size, "containers.conf", &reg, &n, &def, NULL) <
+      0)
     return;
   struct podman_runtime rt[8];
   size_t k = 0;
