@@ -10,7 +10,7 @@
 # must show a sockperf connection to a server in the guest accepted, with the part inside the
 # sandbox (tap, QEMU, the guest's kernel) measured and its round trip sockperf's own p50 within
 # 25 %, the inside part itself tcpdump's (each request in to its reply out, from tcpdump's own
-# capture of the same link) within 15 % over as many requests; that inside part must be larger than runc's for the same server and client in the same
+# capture of the same link: the record's distribution within 10 %) over as many requests; that inside part must be larger than runc's for the same server and client in the same
 # run (a VM behind a tap adds latency: how much is printed, TCG included). The host network is
 # refused, as under Kata. Start-up cost printed.
 set -u
@@ -96,7 +96,9 @@ listening "$ip"
 captured /tmp/kata-qemu-sockperf.pcap "$id" sockperf_p50 "$ip" >/tmp/kata-qemu-sockperf.p50
 kata_p50=$(cat /tmp/kata-qemu-sockperf.p50)
 check "sockperf reaches the guest through Kata's path ($ip: p50 ${kata_p50:-none} us)" test -n "$kata_p50"
-iperf3 -c "$ip" -t 2 -J >/tmp/kata-qemu-iperf3.json 2>/dev/null
+# (-R: the guest sends, so that the stream adds no round trips inside the sandbox to the record's
+# distribution of them, which the sockperf connection's are checked against below)
+iperf3 -c "$ip" -t 2 -R -J >/tmp/kata-qemu-iperf3.json 2>/dev/null
 check "iperf3 reaches the guest" jq -e '.end.sum_received.bytes > 0' /tmp/kata-qemu-iperf3.json
 sleep 0.5
 docker rm -f "$id" >/dev/null
@@ -109,15 +111,19 @@ act() { jq -c --arg d "$1" '.network.counters.actions[] | select(.dev == $d) | [
 act_packets() { jq --arg d "$1" '.network.counters.actions[] | select(.dev == $d) | .delta.packets' <<<"$rec"; }
 eth0=$(lnk eth0)
 # tc counts a packet from its network header (14 bytes a frame less), and a packet the kernel
-# merged on receive (GRO: iperf3's stream) as the segments it was made of.
+# merged on receive (GRO) as the segments it was made of.
 check_eq "record: eth0 -> tap0_kata redirected every byte eth0 received" "$(act eth0)" \
   "$(jq -c '["tap0_kata", .rx_bytes - 14 * .rx_packets, 0]' <<<"$eth0")"
 check "record: ... and at least as many packets ($(act_packets eth0) segments, $(jq .rx_packets <<<"$eth0") received)" \
   test "$(act_packets eth0)" -ge "$(jq .rx_packets <<<"$eth0")"
-check_eq "record: tap0_kata -> eth0 redirected every frame eth0 sent" "$(act tap0_kata) $(act_packets tap0_kata)" \
-  "$(jq -c '["eth0", .tx_bytes - 14 * .tx_packets, 0]' <<<"$eth0") $(jq .tx_packets <<<"$eth0")"
-check "record: eth0 carried iperf3's bytes ($(jq .rx_bytes <<<"$eth0") received, iperf3 $(jq .end.sum_received.bytes /tmp/kata-qemu-iperf3.json))" \
-  jq -e --argjson l "$eth0" '.end.sum_received.bytes <= $l.rx_bytes' /tmp/kata-qemu-iperf3.json
+# The other way a packet the guest's segmentation offload made large (iperf3 -R's stream) is one
+# to tc and its segments to eth0's counters.
+check_eq "record: tap0_kata -> eth0 redirected every byte eth0 sent" "$(act tap0_kata)" \
+  "$(jq -c '["eth0", .tx_bytes - 14 * .tx_packets, 0]' <<<"$eth0")"
+check "record: ... in at most as many packets ($(act_packets tap0_kata) from the tap, $(jq .tx_packets <<<"$eth0") segments sent)" \
+  test "$(act_packets tap0_kata)" -le "$(jq .tx_packets <<<"$eth0")"
+check "record: eth0 carried iperf3's bytes ($(jq .tx_bytes <<<"$eth0") sent, iperf3 $(jq .end.sum_received.bytes /tmp/kata-qemu-iperf3.json) received)" \
+  jq -e --argjson l "$eth0" '.end.sum_received.bytes > 0 and .end.sum_received.bytes <= $l.tx_bytes' /tmp/kata-qemu-iperf3.json
 flow=$(flow_of "$rec")
 tap_diag "kata-qemu: sockperf p50 $kata_p50 us; the connection: $(jq -c '{direction, packet}' <<<"$flow")"
 check_eq "the packet view saw the connection accepted" "$(jq -r .direction <<<"$flow")" accepted
@@ -130,8 +136,12 @@ inside_by_tcpdump /tmp/kata-qemu-sockperf.pcap "$ip" >/tmp/kata-qemu-sockperf.in
 tcpdump_n=$(wc -l </tmp/kata-qemu-sockperf.inside)
 tcpdump_dropped=$(awk '/packets dropped by kernel/ {print $1}' /tmp/kata-qemu-sockperf.pcap.log)
 tcpdump_inside=$(median </tmp/kata-qemu-sockperf.inside)
-check "the part inside is tcpdump's, request by request, within 15 % (p50 ${kata_inside:-none} us against $tcpdump_inside us)" \
-  awk -v a="${kata_inside:-0}" -v b="$tcpdump_inside" 'BEGIN {exit !(b > 0 && a / b > 0.85 && a / b < 1.15)}'
+# The record's distribution of the part inside (its log buckets: within 4.4 %) against tcpdump's;
+# the connection's own median is a P² estimate, which drifts (docs/limits.md): printed.
+record_inside=$(jq '.flows.packet_rtt_us.inside.p50 // 0' <<<"$rec")
+tap_diag "the connection's own median of the part inside (P²): $kata_inside us, $(awk -v a="${kata_inside:-0}" -v b="$tcpdump_inside" 'BEGIN {printf "%.3f", a / b}') of tcpdump's"
+check "the part inside is tcpdump's, request by request, within 10 % (the record's p50 $record_inside us against $tcpdump_inside us)" \
+  awk -v a="$record_inside" -v b="$tcpdump_inside" 'BEGIN {exit !(b > 0 && a / b > 0.90 && a / b < 1.10)}'
 check "... over every request tcpdump saw ($(jq .packet.rtt_inside_n <<<"$flow") timed; tcpdump $tcpdump_n, ${tcpdump_dropped:-?} packets dropped)" \
   awk -v a="$(jq .packet.rtt_inside_n <<<"$flow")" -v b="$tcpdump_n" -v d="${tcpdump_dropped:-0}" \
   'BEGIN {exit !(b > 1000 && a >= b && a <= b + d)}'
