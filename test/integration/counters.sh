@@ -26,23 +26,29 @@ sink=$!
 trap 'kill $sink 2>/dev/null; rm -f "$sinklog"; cleanup_containers counters' EXIT
 sleep 0.5
 
+# Runs the shell command in a container under measured-runc and waits for its end; sets rec (its
+# record) and received (what the sink counted from it, empty when nothing), and empties the log.
+transfer() { # command
+  local id ip
+  id=$(docker run -d --label measured-test=counters --runtime=measured-runc "$IMAGE" sh -c "$1")
+  timeout 60 docker wait "$id" >/dev/null
+  docker rm "$id" >/dev/null
+  rec=$(records_of "$id")
+  ip=$(jq -r '.network.topology.links.container[] | select(.name == "eth0") | .addrs[0]' <<<"$rec")
+  received=""
+  for _ in $(seq 50); do # the sink logs a connection when it has read it to its end
+    received=$(grep "^${ip%/*}:" "$sinklog" | tail -1 | awk '{print $2}')
+    [ -n "$received" ] && break
+    sleep 0.1
+  done
+  : >"$sinklog"
+}
+
 for mb in 1 10 50; do
   bytes=$((mb * 1048576))
   low=0 high=0 inconsistent=0 short=0 sockets=0 ratios=""
   for i in $(seq "$runs"); do
-    id=$(docker run -d --label measured-test=counters --runtime=measured-runc "$IMAGE" \
-      sh -c "head -c $bytes /dev/zero | nc $gw $port")
-    timeout 60 docker wait "$id" >/dev/null
-    docker rm "$id" >/dev/null
-    rec=$(records_of "$id")
-    ip=$(jq -r '.network.topology.links.container[] | select(.name == "eth0") | .addrs[0]' <<<"$rec")
-    received=""
-    for _ in $(seq 50); do # the sink logs a connection when it has read it to its end
-      received=$(grep "^${ip%/*}:" "$sinklog" | tail -1 | awk '{print $2}')
-      [ -n "$received" ] && break
-      sleep 0.1
-    done
-    : >"$sinklog"
+    transfer "head -c $bytes /dev/zero | nc $gw $port"
     tx=$(jq '.network.counters.links[] | select(.role == "container") | .delta.tx_bytes' <<<"$rec")
     peer_rx=$(jq '.network.counters.links[] | select(.role == "peer") | .delta.rx_bytes' <<<"$rec")
     sent=$(jq '[.flows.top[] | select(.remote | endswith(":'"$port"'")) | .bytes_sent][0]' <<<"$rec")
@@ -71,18 +77,7 @@ done
 # After an idle spell the monitor samples less often (SAMPLER_IDLE_AFTER_MS); what comes after
 # it is counted the same: 1 MB sent once the interval has stretched.
 bytes=1048576
-id=$(docker run -d --label measured-test=counters --runtime=measured-runc "$IMAGE" \
-  sh -c "sleep 16; head -c $bytes /dev/zero | nc $gw $port; sleep 1")
-timeout 60 docker wait "$id" >/dev/null
-docker rm "$id" >/dev/null
-rec=$(records_of "$id")
-ip=$(jq -r '.network.topology.links.container[] | select(.name == "eth0") | .addrs[0]' <<<"$rec")
-received=""
-for _ in $(seq 50); do
-  received=$(grep "^${ip%/*}:" "$sinklog" | tail -1 | awk '{print $2}')
-  [ -n "$received" ] && break
-  sleep 0.1
-done
+transfer "sleep 16; head -c $bytes /dev/zero | nc $gw $port; sleep 1"
 tx=$(jq '.network.counters.links[] | select(.role == "container") | .delta.tx_bytes' <<<"$rec")
 frames=$(jq '.network.counters.links[] | select(.role == "container") | .delta.tx_packets' <<<"$rec")
 resent=$(jq '[.flows.top[] | select(.remote | endswith(":'"$port"'")) | .retransmits][0] // 0' <<<"$rec")
