@@ -76,6 +76,14 @@ static int fork_detached(void *arg)
   _exit(grandchild < 0 ? 1 : 0);
 }
 
+/* The intermediate child's end: 0 when it said its grandchild exists. */
+static int detached_status(int status, merr **err)
+{
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return merr_set(err, 0, "the detached process could not be started");
+  return 0;
+}
+
 int spawn_detached(void (*fn)(void *), void *arg, const int *keep, size_t nkeep, merr **err)
 {
   struct detach_job job = {fn, arg, keep, nkeep};
@@ -84,7 +92,41 @@ int spawn_detached(void (*fn)(void *), void *arg, const int *keep, size_t nkeep,
     return -1;
   int status = 0;
   proc_wait(child, &status);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return merr_set(err, 0, "the detached process could not be started");
+  return detached_status(status, err);
+}
+
+struct detach_exec_job {
+  const char *path;
+  char *const *argv;
+  const int *keep;
+  size_t nkeep;
+  int exec_errno; /* written by the child when its exec fails (memory shared until then) */
+};
+
+/* The child: it shares the caller's memory until its exec, so system calls only. */
+static int exec_detached(void *arg)
+{
+  struct detach_exec_job *job = arg;
+  become_detached(job->keep, job->nkeep);
+  for (size_t i = 0; i < job->nkeep; i++) /* (the descriptor table is the child's own) */
+    if (job->keep[i] >= 0)
+      fcntl(job->keep[i], F_SETFD, 0);
+  char *const no_env[] = {NULL};
+  execve(job->path, job->argv, no_env);
+  job->exec_errno = errno;
+  _exit(127);
+}
+
+int spawn_detached_exec(const char *path, char *const argv[], const int *keep, size_t nkeep,
+                        merr **err)
+{
+  struct detach_exec_job job = {path, argv, keep, nkeep, 0};
+  pid_t child = spawn_shared(exec_detached, &job, SPAWN_EXEC_STACK_BYTES, err);
+  if (child < 0)
+    return -1;
+  if (job.exec_errno != 0) {
+    proc_wait(child, NULL);
+    return merr_set(err, job.exec_errno, "exec %s", path);
+  }
   return 0;
 }

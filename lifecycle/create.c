@@ -302,7 +302,8 @@ int create_after(const struct call_ctx *c)
     start_version_query(c, scope.topfd, dirfd);
   cleanup_free char *netns_why = NULL;
   cleanup_free char *flows_why = NULL;
-  struct monitor_config mc = {.dirfd = dirfd,
+  struct monitor_config mc = {.container = c->call->id,
+                              .dirfd = dirfd,
                               .flows = flows_wanted(c, config, &flows_why),
                               .init_pid = pid,
                               .netns_fd = open_container_netns(config, pid, &netns_why),

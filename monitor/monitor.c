@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "confine.h"
 #include "detach.h"
+#include "monitor_argv.h"
 #include "proc.h"
 #include "procexit.h"
 #include "sampler.h"
@@ -13,10 +14,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,6 +27,8 @@
 #include <unistd.h>
 
 enum { EXIT_EVENT_WAIT_MS = 200, READY_RECHECK_MS = 50 };
+#define MONITOR_PROGRAM "/proc/self/exe"
+#define MONITOR_COMM "measured-mon" /* what `ps` and `pgrep` see (at most 15 characters) */
 #define WAKE_START 's'
 
 struct watch {
@@ -138,18 +143,11 @@ static void watch_open(const struct monitor_config *cfg, int lockfd, struct watc
     w->nl_error = xstrdup(merr_msg(err));
 }
 
-struct monitor_args {
-  const struct monitor_config *cfg;
-  int lockfd;
-};
-
 /* The monitor's process: the watch, the baseline, ready, confined, then until the init's end. */
-static void monitor_main(void *arg)
+__attribute__((noreturn)) static void monitor_run(const struct monitor_config *cfg, int lockfd)
 {
-  const struct monitor_args *args = arg;
-  const struct monitor_config *cfg = args->cfg;
   struct watch w;
-  watch_open(cfg, args->lockfd, &w);
+  watch_open(cfg, lockfd, &w);
   int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   struct sampler s;
   struct sampler_flows flows = {.on = cfg->flows, .why_off = cfg->flows_why};
@@ -178,6 +176,24 @@ static void monitor_main(void *arg)
   _exit(0);
 }
 
+int monitor_exec_main(int argc, char **argv)
+{
+  struct monitor_config cfg;
+  int lockfd;
+  cleanup_merr merr *err = NULL;
+  if (monitor_argv_parse(argc, argv, &cfg, &lockfd, &err) < 0) {
+    fprintf(stderr, "measured: %s\n", merr_msg(err));
+    return 2;
+  }
+  struct stat st;
+  if (fstat(cfg.dirfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "measured: monitor: descriptor %d is not a state directory\n", cfg.dirfd);
+    return 2;
+  }
+  prctl(PR_SET_NAME, MONITOR_COMM);
+  monitor_run(&cfg, lockfd);
+}
+
 int monitor_start(const struct monitor_config *cfg, merr **err)
 {
   /* Taken before create returns: start, which waits for a running monitor, then sees one. */
@@ -185,9 +201,15 @@ int monitor_start(const struct monitor_config *cfg, merr **err)
       openat(cfg->dirfd, STATE_MONITOR_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lockfd >= 0)
     flock(lockfd, LOCK_EX | LOCK_NB);
-  struct monitor_args args = {cfg, lockfd};
+  struct monitor_argv a;
+  monitor_argv_build(cfg, lockfd, &a);
   int keep[] = {cfg->dirfd, cfg->netns_fd, lockfd};
-  int r = spawn_detached(monitor_main, &args, keep, sizeof keep / sizeof keep[0], err);
+  /* This very program again, even if an upgrade replaced its file since (/proc/self/exe is the
+   * file this process runs): the monitor always speaks the wrapper's own state format. An exec
+   * rather than a fork: the wrapper's memory is never copied, which was most of create's own
+   * time (docs/performance.md). */
+  int r = spawn_detached_exec(MONITOR_PROGRAM, a.argv, keep, sizeof keep / sizeof keep[0], err);
+  monitor_argv_clear(&a);
   if (lockfd >= 0)
     close(lockfd); /* the monitor keeps its own copy */
   if (r < 0)

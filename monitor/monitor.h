@@ -2,7 +2,8 @@
  * wrapper call can see: the container init's exit status (from the process events connector),
  * and the container's network path and its counters over its life (sampler.c).
  *
- * Detached means: double fork and setsid (not a child of the runtime or the shim), every
+ * The monitor is this program exec'd again (monitor_argv.h says how it gets its configuration).
+ * Detached means: double clone and setsid (not a child of the runtime or the shim), every
  * inherited file descriptor closed and stdio on /dev/null (a stray copy of containerd's pipes
  * would hang `docker run`), its own helper children reaped by the kernel (SIGCHLD ignored). It
  * ends when the init exits and the traffic it left in flight has drained. While it has not
@@ -20,6 +21,7 @@
 #include <sys/types.h>
 
 struct monitor_config {
+  const char *container; /* its id: only shown in the monitor's command line */
   int dirfd;             /* this container's state directory */
   pid_t init_pid;        /* 0 when unknown */
   int netns_fd;          /* the container's network namespace (taken), -1 when none */
@@ -37,6 +39,10 @@ struct monitor_config {
  * the container waits (monitor_wait_ready), and the monitor's start-up runs while the engine
  * goes from create to start. */
 int monitor_start(const struct monitor_config *cfg, merr **err);
+
+/* The monitor's process: main() of every program that starts monitors hands itself over to this
+ * when it runs as MONITOR_ARGV0 (monitor_argv.h). Does not return but with a usage error. */
+int monitor_exec_main(int argc, char **argv);
 
 /* How long the container's start may wait for its monitor to be ready. */
 enum { MONITOR_READY_MS = 2000 };

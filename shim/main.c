@@ -1,6 +1,7 @@
 /* measured-<runtime>: a transparent OCI runtime wrapper. The same binary is also the shim-v2
  * wrapper (containerd-shim-measured-<runtime>-v2, shimv2.c) and the OCI hooks that one puts in
- * place (measured-hook, hook.c), chosen by the name it is run as.
+ * place (measured-hook, hook.c) and each container's monitor (measured-monitor, monitor.h), chosen
+ * by the name it is run as.
  *
  * Docker runs it in place of runc (or crun, runsc, kata-runtime). The part of argv[0] after
  * "measured-" names an entry of the runtime table. Calls that are not measured (state, list,
@@ -13,6 +14,7 @@
 #include "guard.h"
 #include "hook.h"
 #include "lifecycle.h"
+#include "monitor_argv.h"
 #include "naming.h"
 #include "ociargs.h"
 #include "ocilog.h"
@@ -113,6 +115,8 @@ int main(int argc, char **argv)
 {
   int64_t t0 = mono_us();
   const char *self = path_basename(argv[0]);
+  if (strcmp(self, MONITOR_ARGV0) == 0) /* a container's monitor (monitor.h) */
+    return monitor_exec_main(argc, argv);
   if (strcmp(self, HOOK_ARGV0) == 0)
     return hook_main(argc, argv, t0);
   if (strncmp(self, NAMING_SHIM_PREFIX, strlen(NAMING_SHIM_PREFIX)) == 0)

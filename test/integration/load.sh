@@ -91,7 +91,7 @@ left=$(find "$STATE_DIR" -mindepth 2 -maxdepth 2 -path "$STATE_DIR/.scope-*/*" -
   grep -q "$tag" "$d/events" 2>/dev/null && echo "$d"
 done)
 check_eq "no state left under $STATE_DIR" "$left" ""
-# A monitor is a fork of the wrapper: its command line names its container.
+# A monitor's command line names its container (measured-monitor container=ID ...).
 ours | jq -r .id | sort -u >"$work/ids"
 check_eq "no monitor outlives its container" \
   "$(for p in $(pgrep measured-); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null; echo; done |

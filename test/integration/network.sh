@@ -161,5 +161,5 @@ for i in 1 2 3; do
 done
 sleep 0.5
 check_eq "no measured process left as a zombie" "$(ps -eo stat=,comm= | awk '$1 ~ /^Z/ && $2 ~ /measured/' | wc -l)" 0
-check_eq "no monitor left running" "$(pgrep -c -f '^/usr/local/bin/measured-runc' || true)" 0
+check_eq "no monitor left running" "$(pgrep -c -x measured-mon || true)" 0
 tap_done

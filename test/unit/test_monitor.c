@@ -10,8 +10,10 @@
 
 #include "cleanup.h"
 #include "confine.h"
+#include "detach.h"
 #include "fileio.h"
 #include "monitor.h"
+#include "monitor_argv.h"
 #include "state.h"
 
 #include <dirent.h>
@@ -218,7 +220,8 @@ static void survives_stop_and_continue(void **state)
   cleanup_close int dirfd = state_create(rootfd, "stopped", "o", &stale, NULL);
   int release;
   pid_t child = start_stranger(9, &release);
-  struct monitor_config mc = {.dirfd = dirfd,
+  struct monitor_config mc = {.container = "stopped",
+                              .dirfd = dirfd,
                               .init_pid = child,
                               .netns_fd = -1,
                               .netns_why = "no namespace in this test",
@@ -228,6 +231,18 @@ static void survives_stop_and_continue(void **state)
   assert_int_equal(monitor_wake(dirfd, NULL), 0);
   pid_t mon = monitor_pid_of("stopped", child);
   assert_true(mon > 0);
+  /* What an operator sees: its name, and the container it watches. */
+  char path[64];
+  cleanup_free char *comm = NULL, *cmdline = NULL;
+  size_t len = 0;
+  snprintf(path, sizeof path, "/proc/%d/comm", (int)mon);
+  assert_int_equal(read_file_at(AT_FDCWD, path, 64, &comm, NULL, NULL), 0);
+  assert_string_equal(comm, "measured-mon\n");
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)mon);
+  assert_int_equal(read_file_at(AT_FDCWD, path, 4096, &cmdline, &len, NULL), 0);
+  assert_true(len > strlen(MONITOR_ARGV0) + 1);
+  assert_string_equal(cmdline, MONITOR_ARGV0);
+  assert_string_equal(cmdline + strlen(MONITOR_ARGV0) + 1, "container=stopped");
   usleep(300 * 1000); /* confined by now, waiting in poll */
   for (int i = 0; i < 3; i++) {
     assert_int_equal(kill(mon, SIGSTOP), 0);
@@ -286,9 +301,98 @@ static void confined_to_its_state(void **state)
   assert_int_equal(access(outside, F_OK), -1);
 }
 
-int main(void)
+/* The configuration goes to the monitor as its command line and comes back the same. */
+static void the_command_line_round_trips(void **state)
 {
+  (void)state;
+  struct monitor_config in = {.container = "c1",
+                              .dirfd = 5,
+                              .init_pid = 4242,
+                              .netns_fd = -1,
+                              .netns_why = "no namespace: host network",
+                              .interval_us = 250000,
+                              .flows = true};
+  struct monitor_argv a;
+  monitor_argv_build(&in, 7, &a);
+  assert_string_equal(a.argv[0], MONITOR_ARGV0);
+  assert_string_equal(a.argv[1], "container=c1");
+  assert_null(a.argv[MONITOR_ARGC]);
+  struct monitor_config out;
+  int lockfd = 0;
+  merr *err = NULL;
+  assert_int_equal(monitor_argv_parse(MONITOR_ARGC, a.argv, &out, &lockfd, &err), 0);
+  assert_string_equal(out.container, "c1");
+  assert_int_equal(out.dirfd, 5);
+  assert_int_equal(out.init_pid, 4242);
+  assert_int_equal(out.netns_fd, -1);
+  assert_string_equal(out.netns_why, "no namespace: host network");
+  assert_int_equal(out.interval_us, 250000);
+  assert_true(out.flows);
+  assert_null(out.flows_why); /* none given: none read */
+  assert_int_equal(lockfd, 7);
+  monitor_argv_clear(&a);
+}
+
+/* Anything else is refused with the argument named, never half read. */
+static void a_bad_command_line_is_refused(void **state)
+{
+  (void)state;
+  struct monitor_config in = {.container = "c", .dirfd = 3, .netns_fd = 4, .interval_us = 1};
+  static const struct {
+    int index;
+    const char *value;
+    const char *says;
+  } bad[] = {
+      {2, "dir=-1", "dir=<integer 0..2147483647>"},
+      {2, "dir=3x", "dir="},
+      {2, "dir=", "dir="},
+      {3, "netns=-2", "netns="},
+      {5, "pid=99999999999", "pid="},
+      {6, "interval_us=0", "interval_us="},
+      {7, "flows=2", "flows="},
+      {4, "pid=1", "lock="}, /* out of order */
+      {8, "why=x", "netns_why="},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct monitor_argv a;
+    monitor_argv_build(&in, -1, &a);
+    char *kept = a.argv[bad[i].index];
+    a.argv[bad[i].index] = (char *)bad[i].value;
+    struct monitor_config out;
+    int lockfd;
+    merr *err = NULL;
+    assert_int_equal(monitor_argv_parse(MONITOR_ARGC, a.argv, &out, &lockfd, &err), -1);
+    assert_non_null(strstr(merr_msg(err), bad[i].says));
+    merr_free(err);
+    a.argv[bad[i].index] = kept;
+    err = NULL;
+    assert_int_equal(monitor_argv_parse(MONITOR_ARGC - 1, a.argv, &out, &lockfd, &err), -1);
+    merr_free(err);
+    monitor_argv_clear(&a);
+  }
+}
+
+/* A program that cannot be run is the caller's error, with the exec's reason. */
+static void an_exec_that_fails_is_reported(void **state)
+{
+  (void)state;
+  char *argv[] = {"nothing", NULL};
+  merr *err = NULL;
+  assert_int_equal(spawn_detached_exec("/nonexistent/program", argv, NULL, 0, &err), -1);
+  assert_non_null(strstr(merr_msg(err), "exec /nonexistent/program"));
+  assert_non_null(strstr(merr_msg(err), strerror(ENOENT)));
+  merr_free(err);
+}
+
+int main(int argc, char **argv)
+{
+  /* The monitors this test starts are this program run again (monitor_start execs itself). */
+  if (argc > 0 && strcmp(argv[0], MONITOR_ARGV0) == 0)
+    return monitor_exec_main(argc, argv);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(the_command_line_round_trips),
+      cmocka_unit_test(a_bad_command_line_is_refused),
+      cmocka_unit_test(an_exec_that_fails_is_reported),
       cmocka_unit_test(without_a_monitor),
       cmocka_unit_test(records_the_exit_of_a_stranger),
       cmocka_unit_test(survives_stop_and_continue),
