@@ -80,7 +80,7 @@ for engine in "${engines[@]:1}"; do
     continue
   fi
   printf '\n== the engine tests on Docker %s\n' "$engine"
-  # The load test's 200 sequential lifecycles ran on the first engine; here its concurrent
+  # The load test's 100 sequential lifecycles ran on the first engine; here its concurrent
   # part stays whole and the sequential one is shorter (CI's time: docs/testing.md).
   MEASURED_LOAD_SEQUENTIAL=60 MEASURED_LOAD_RESTARTS=10 \
     meson test -C "$build" --suite engine --print-errorlogs --logbase "testlog-docker$engine"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The container link's counters are exact for TCP transfers that start at once and end with the
 # workload's exit: the workload sends 1 MB, 10 MB and 50 MB (busybox nc, MEASURED_COUNTER_RUNS
-# times each, default 20) to a sink on the host that counts what it received (the receiver's own
+# times each, default 12) to a sink on the host that counts what it received (the receiver's own
 # figure, independent of measured), and every record's tx delta on the container's eth0 is what
 # was received plus the headers of the frames it counted, no more, no less: between 54 bytes
 # (Ethernet, IPv4, TCP) and 66 bytes (with TCP timestamps) a frame, a few frames of ARP aside;
@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/docker.sh"
 require_engine
-runs=${MEASURED_COUNTER_RUNS:-20}
+runs=${MEASURED_COUNTER_RUNS:-12}
 port=5398
 gw=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}')
 sinklog=$(mktemp /tmp/measured-counters-sink.XXXXXX)

@@ -1,10 +1,10 @@
 #!/bin/bash
 # Load: 50 concurrent `docker run --rm` through measured-runc on this 2-core machine, the same 50
-# through plain runc, then 200 sequential runs with restarts mixed in. Every lifecycle must
+# through plain runc, then 100 sequential runs with restarts mixed in. Every lifecycle must
 # yield exactly one complete record, no line of the store may be corrupt, no state may be left
 # under the state directory, no monitor may outlive its container, and the containers' outcomes
 # (output and exit status) must equal plain runc's.
-#   MEASURED_LOAD_CONCURRENT (50), MEASURED_LOAD_SEQUENTIAL (200), MEASURED_LOAD_RESTARTS (20)
+#   MEASURED_LOAD_CONCURRENT (50), MEASURED_LOAD_SEQUENTIAL (100), MEASURED_LOAD_RESTARTS (10)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
@@ -12,8 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 require_engine
 trap 'cleanup_containers load' EXIT
 N=${MEASURED_LOAD_CONCURRENT:-50}
-S=${MEASURED_LOAD_SEQUENTIAL:-200}
-R=${MEASURED_LOAD_RESTARTS:-20}
+S=${MEASURED_LOAD_SEQUENTIAL:-100}
+R=${MEASURED_LOAD_RESTARTS:-10}
 tag=load-$$-$(date +%s)
 work=$(mktemp -d /tmp/measured-load-XXXXXX)
 trap 'cleanup_containers load; rm -rf "$work"' EXIT
