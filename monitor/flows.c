@@ -1,5 +1,6 @@
 #include "flows.h"
 #include "histogram.h"
+#include "rtt_pool.h"
 #include "xalloc.h"
 
 #include <arpa/inet.h>
@@ -55,6 +56,7 @@ struct flow {
   struct timed_segments timed_out, timed_in;
   struct p2_median rtt_out, rtt_in;
   uint32_t rtt_out_n, rtt_in_n;
+  uint8_t rtt_slot; /* its slot of the round trips' pool (rtt_pool.h), 0: the P² medians only */
   struct p2_median srtt; /* the kernel's smoothed RTT at every read of the socket */
 };
 
@@ -73,6 +75,7 @@ struct flow_summary {
   uint32_t pkts_out, pkts_in, pkt_retrans_out;
   float pkt_rtt_outside_us, pkt_rtt_inside_us;
   uint32_t pkt_rtt_outside_n, pkt_rtt_inside_n;
+  bool pkt_rtt_from_histogram; /* the medians: the pool's histograms, or else P² */
   int32_t hs_outside_us, hs_inside_us;
 };
 
@@ -100,7 +103,8 @@ struct flows {
   uint64_t folded, accepted, opened, unknown, failed, open_at_end, untracked;
   uint64_t bytes_sent, bytes_received, retransmits, segments_out;
   struct histogram rtt, min_rtt, pkt_outside, pkt_inside, hs_outside, hs_inside, duration, goodput;
-  struct peer *peers; /* FLOWS_MAX_PEERS */
+  struct rtt_pool *rtt_pool; /* exact per-connection round trips, for a few at once */
+  struct peer *peers;        /* FLOWS_MAX_PEERS */
   size_t npeers;
   uint64_t other_peers_connections;
   struct flow_summary top[FLOWS_TOP]; /* a min-heap on bytes */
@@ -201,6 +205,7 @@ struct flows *flows_new(void)
   f->slot = xzalloc(HASH_SLOTS * sizeof *f->slot);
   f->free = xzalloc(FLOWS_MAX * sizeof *f->free);
   f->peers = xzalloc(FLOWS_MAX_PEERS * sizeof *f->peers);
+  f->rtt_pool = rtt_pool_new();
   for (size_t i = 0; i < FLOWS_MAX; i++)
     f->free[i] = (uint32_t)(FLOWS_MAX - 1 - i);
   f->nfree = FLOWS_MAX;
@@ -215,6 +220,7 @@ void flows_free(struct flows *f)
   free(f->slot);
   free(f->free);
   free(f->peers);
+  rtt_pool_free(f->rtt_pool);
   free(f);
 }
 
@@ -268,6 +274,8 @@ static void unindex(struct flows *f, struct flow *fl)
     }
   }
   f->slot[i] = 0;
+  rtt_pool_give_back(f->rtt_pool, fl->rtt_slot);
+  fl->rtt_slot = 0;
   fl->used = false;
   f->free[f->nfree++] = idx;
   f->live--;
@@ -290,7 +298,15 @@ static bool flow_failed(const struct flow *fl)
   return (handshake_only && (fl->rst || fl->closed_ns)) || socket_never_up;
 }
 
-static void summarize(const struct flow *fl, struct flow_summary *s)
+/* A series' median: from the pool's histogram when the connection has a slot. */
+static float rtt_median(struct rtt_pool *pool, const struct flow *fl, bool inside)
+{
+  if (fl->rtt_slot)
+    return (float)hist_quantile(rtt_pool_series(pool, fl->rtt_slot, inside), 0.5);
+  return p2_value(inside ? &fl->rtt_in : &fl->rtt_out);
+}
+
+static void summarize(struct rtt_pool *pool, const struct flow *fl, struct flow_summary *s)
 {
   memset(s, 0, sizeof *s);
   s->key = fl->key;
@@ -318,8 +334,9 @@ static void summarize(const struct flow *fl, struct flow_summary *s)
   s->pkts_out = fl->pkts_out;
   s->pkts_in = fl->pkts_in;
   s->pkt_retrans_out = fl->retrans_out;
-  s->pkt_rtt_outside_us = p2_value(&fl->rtt_out);
-  s->pkt_rtt_inside_us = p2_value(&fl->rtt_in);
+  s->pkt_rtt_outside_us = rtt_median(pool, fl, false);
+  s->pkt_rtt_inside_us = rtt_median(pool, fl, true);
+  s->pkt_rtt_from_histogram = fl->rtt_slot != 0;
   s->pkt_rtt_outside_n = fl->rtt_out_n;
   s->pkt_rtt_inside_n = fl->rtt_in_n;
   s->hs_outside_us = fl->hs_outside_us;
@@ -404,7 +421,7 @@ static void fold(struct flows *f, struct flow *fl, bool open_at_end)
 {
   decide_direction(f, fl);
   struct flow_summary s;
-  summarize(fl, &s);
+  summarize(f->rtt_pool, fl, &s);
   s.open_at_end = open_at_end;
   f->folded++;
   /* Accepted and opened connections completed their handshake; attempts that did not are
@@ -676,14 +693,21 @@ static int64_t acknowledged(struct timed_segments *t, uint32_t ack)
   return latest;
 }
 
-static void rtt_sample(struct histogram *h, struct p2_median *m, uint32_t *n, int64_t ns)
+/* One round trip of a connection, inside or outside: into the container's distribution, the
+ * connection's P² median and, when it has a slot of the pool (taken with its first round trip, if
+ * one is free), its own histogram. */
+static void rtt_sample(struct flows *f, struct flow *fl, bool inside, int64_t ns)
 {
   if (ns < 0 || ns > 60 * 1000000000LL)
     return; /* a clock step, or an ACK long after: not a round trip */
   double us = (double)ns / 1000.0;
-  hist_add(h, us);
-  p2_add(m, (float)us);
-  (*n)++;
+  if (fl->rtt_slot == 0 && fl->rtt_out_n == 0 && fl->rtt_in_n == 0)
+    fl->rtt_slot = rtt_pool_take(f->rtt_pool);
+  if (fl->rtt_slot)
+    hist_add(rtt_pool_series(f->rtt_pool, fl->rtt_slot, inside), us);
+  hist_add(inside ? &f->pkt_inside : &f->pkt_outside, us);
+  p2_add(inside ? &fl->rtt_in : &fl->rtt_out, (float)us);
+  (*(inside ? &fl->rtt_in_n : &fl->rtt_out_n))++;
 }
 
 /* Round trips from sequence and acknowledgement numbers (as tcptrace and Wireshark time them):
@@ -702,7 +726,7 @@ static void round_trips(struct flows *f, struct flow *fl, const struct tcp_pkt *
     if (p->flags & TCP_ACK) {
       int64_t t = acknowledged(&fl->timed_in, p->ack);
       if (t > 0)
-        rtt_sample(&f->pkt_inside, &fl->rtt_in, &fl->rtt_in_n, p->ts_ns - t);
+        rtt_sample(f, fl, true, p->ts_ns - t);
     }
   } else {
     if (data)
@@ -710,7 +734,7 @@ static void round_trips(struct flows *f, struct flow *fl, const struct tcp_pkt *
     if (p->flags & TCP_ACK) {
       int64_t t = acknowledged(&fl->timed_out, p->ack);
       if (t > 0)
-        rtt_sample(&f->pkt_outside, &fl->rtt_out, &fl->rtt_out_n, p->ts_ns - t);
+        rtt_sample(f, fl, false, p->ts_ns - t);
     }
   }
 }
@@ -956,6 +980,8 @@ static json *packet_summary_json(const struct flow_summary *s)
   json_set(pkt, "rtt_inside_p50_us",
            s->pkt_rtt_inside_n ? json_new_rounded(s->pkt_rtt_inside_us) : json_new(JSON_NULL));
   json_set(pkt, "rtt_inside_n", json_new_uint(s->pkt_rtt_inside_n));
+  json_set(pkt, "rtt_p50_from",
+           json_new_string(s->pkt_rtt_from_histogram ? "histogram" : "p_square"));
   return pkt;
 }
 

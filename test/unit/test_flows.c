@@ -166,6 +166,102 @@ static void every_exchange_is_timed_from_its_ack(void **state)
   flows_free(f);
 }
 
+/* pkt() on the container's port lport (each connection its own). */
+static struct tcp_pkt pkt_on(uint16_t lport, bool out, uint8_t flags, uint32_t seq, uint32_t ack,
+                             uint32_t payload, int64_t at_us)
+{
+  struct tcp_pkt p = acking(pkt(out, flags, seq, payload, at_us), ack);
+  *(out ? &p.sport : &p.dport) = lport;
+  return p;
+}
+
+/* A connection to the container's lport: the handshake at at_us, then n requests of 64 bytes,
+ * each answered inside_us(i) later, 1 ms apart. */
+static int64_t serve(struct flows *f, uint16_t lport, int64_t at_us, int n,
+                     int64_t (*inside_us)(int))
+{
+  struct tcp_pkt hs[] = {pkt_on(lport, false, TCP_SYN, 900, 0, 0, at_us),
+                         pkt_on(lport, true, TCP_SYN | TCP_ACK, 100, 901, 0, at_us + 10),
+                         pkt_on(lport, false, TCP_ACK, 901, 101, 0, at_us + 20)};
+  for (size_t i = 0; i < 3; i++)
+    flows_packet(f, &hs[i]);
+  uint32_t in = 901, out = 101;
+  for (int i = 0; i < n; i++) {
+    at_us += 1000;
+    struct tcp_pkt req = pkt_on(lport, false, TCP_ACK, in, out, 64, at_us);
+    in += 64;
+    struct tcp_pkt reply = pkt_on(lport, true, TCP_ACK, out, in, 64, at_us + inside_us(i));
+    out += 64;
+    flows_packet(f, &req);
+    flows_packet(f, &reply);
+  }
+  return at_us + 1000;
+}
+
+static const json *top_of(const json *j, uint16_t lport)
+{
+  char want[32];
+  snprintf(want, sizeof want, "172.17.0.2:%u", lport);
+  const json *top = json_get(j, "top");
+  for (size_t i = 0; i < top->n; i++)
+    if (strcmp(json_string(json_get(top->items[i], "local")), want) == 0)
+      return top->items[i];
+  return NULL;
+}
+
+/* Spells: 200 round trips at 300 us, 500 from 50 to 59 us, 201 at 100 us. The exact median (the
+ * 451st) is 59 us; P² markers fed these in this order end near 100 us. */
+static int64_t in_spells(int i)
+{
+  return i < 200 ? 300 : i < 700 ? 50 + i % 10 : 100;
+}
+
+static int64_t fast(int i)
+{
+  (void)i;
+  return 30;
+}
+
+/* A connection's own median comes from a histogram of its own while one of the pool's slots is
+ * free (the first RTT_POOL_SLOTS at once), exact to its buckets whatever the order of its round
+ * trips; beyond, from its P² markers, and the record says which. A slot given back serves the
+ * next connection. */
+static void a_connection_median_is_exact_while_the_pool_has_room(void **state)
+{
+  (void)state;
+  struct flows *f = flows_new();
+  int64_t end = serve(f, 30000, 0, 901, in_spells);
+  for (uint16_t k = 1; k < 16; k++) /* 15 more open at once: the pool is full */
+    serve(f, (uint16_t)(30000 + k), 10, 2, fast);
+  serve(f, 30016, 20, 40, fast); /* the 17th: the largest after the first */
+  flows_finish(f, (end + 1000) * US);
+  cleanup_json json *j = flows_json(f);
+  const json *first = top_of(j, 30000), *last = top_of(j, 30016);
+  assert_non_null(first);
+  assert_non_null(last);
+  assert_string_equal(json_string(json_get_path(first, PATH("packet", "rtt_p50_from"))),
+                      "histogram");
+  assert_int_equal(get(first, PATH("packet", "rtt_inside_n")), 901);
+  assert_true(fabs(getd(first, PATH("packet", "rtt_inside_p50_us")) - 59) <= 59 * 0.022);
+  assert_string_equal(json_string(json_get_path(last, PATH("packet", "rtt_p50_from"))), "p_square");
+  assert_true(fabs(getd(last, PATH("packet", "rtt_inside_p50_us")) - 30) < 30 * 0.03);
+  flows_free(f);
+  /* Folded connections give their slots back. */
+  f = flows_new();
+  for (uint16_t k = 0; k < 16; k++)
+    serve(f, (uint16_t)(31000 + k), 0, 2, fast);
+  flows_finish(f, 1000000 * US);
+  for (uint16_t k = 0; k < 16; k++) /* gone from the table: new ones */
+    serve(f, (uint16_t)(32000 + k), 2000000, 2, fast);
+  flows_finish(f, 4000000 * US);
+  cleanup_json json *again = flows_json(f);
+  const json *top = json_get(again, "top");
+  for (size_t i = 0; i < top->n; i++)
+    assert_string_equal(json_string(json_get_path(top->items[i], PATH("packet", "rtt_p50_from"))),
+                        "histogram");
+  flows_free(f);
+}
+
 static struct tcp_sock sock(uint8_t state, uint16_t lport, uint16_t rport)
 {
   struct tcp_sock s = {.family = AF_INET, .state = state, .sport = lport, .dport = rport};
@@ -484,6 +580,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(an_opened_connection_from_its_packets),
       cmocka_unit_test(every_exchange_is_timed_from_its_ack),
+      cmocka_unit_test(a_connection_median_is_exact_while_the_pool_has_room),
       cmocka_unit_test(accepted_connections_from_the_socket_view),
       cmocka_unit_test(the_two_views_join),
       cmocka_unit_test(rtt_reads_count_only_progress),
