@@ -313,7 +313,12 @@ int create_after(const struct call_ctx *c)
                               .wait_ready = c->hook.active};
   mc.netns_why = netns_why;
   mc.flows_why = flows_why;
+  /* The probe's connections are measured's own: the monitor leaves them out of the flows. */
+  struct probe_plan probe = {0};
+  if (probe_load_injected_plan(dirfd, &probe) == 0)
+    mc.probe_peer = probe.peer;
   int started = monitor_start(&mc, &err);
+  probe_plan_clear(&probe);
   if (mc.netns_fd >= 0)
     close(mc.netns_fd); /* the monitor has its own */
   if (started < 0)

@@ -57,6 +57,7 @@ struct flow {
   struct p2_median rtt_out, rtt_in;
   uint32_t rtt_out_n, rtt_in_n;
   uint8_t rtt_slot; /* its slot of the round trips' pool (rtt_pool.h), 0: the P² medians only */
+  bool probe;       /* to the probe's reflector: measured's own, not the workload's */
   struct p2_median srtt; /* the kernel's smoothed RTT at every read of the socket */
 };
 
@@ -103,8 +104,10 @@ struct flows {
   uint64_t folded, accepted, opened, unknown, failed, open_at_end, untracked;
   uint64_t bytes_sent, bytes_received, retransmits, segments_out;
   struct histogram rtt, min_rtt, pkt_outside, pkt_inside, hs_outside, hs_inside, duration, goodput;
-  struct rtt_pool *rtt_pool; /* exact per-connection round trips, for a few at once */
-  struct peer *peers;        /* FLOWS_MAX_PEERS */
+  struct rtt_pool *rtt_pool;  /* exact per-connection round trips, for a few at once */
+  struct flow_key probe_peer; /* family 0: no probe (only family, remote and rport used) */
+  uint64_t probe_connections;
+  struct peer *peers; /* FLOWS_MAX_PEERS */
   size_t npeers;
   uint64_t other_peers_connections;
   struct flow_summary top[FLOWS_TOP]; /* a min-heap on bytes */
@@ -235,6 +238,29 @@ static struct flow *lookup(struct flows *f, const struct flow_key *k)
   }
 }
 
+static bool is_probe(const struct flows *f, const struct flow_key *k)
+{
+  return f->probe_peer.family && k->family == f->probe_peer.family &&
+         k->rport == f->probe_peer.rport && memcmp(k->remote, f->probe_peer.remote, 16) == 0;
+}
+
+void flows_set_probe_peer(struct flows *f, const struct sockaddr_storage *peer)
+{
+  struct flow_key k = {.family = (uint8_t)peer->ss_family};
+  if (peer->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+    memcpy(k.remote, &in->sin_addr, 4);
+    k.rport = ntohs(in->sin_port);
+  } else if (peer->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
+    memcpy(k.remote, &in6->sin6_addr, 16);
+    k.rport = ntohs(in6->sin6_port);
+  } else {
+    return;
+  }
+  f->probe_peer = k;
+}
+
 /* A new connection, or NULL when FLOWS_MAX are followed already. */
 static struct flow *insert(struct flows *f, const struct flow_key *k, int64_t now_ns)
 {
@@ -245,6 +271,7 @@ static struct flow *insert(struct flows *f, const struct flow_key *k, int64_t no
   memset(fl, 0, sizeof *fl);
   fl->key = *k;
   fl->used = true;
+  fl->probe = is_probe(f, k);
   fl->first_ns = fl->last_ns = now_ns;
   fl->hs_outside_us = fl->hs_inside_us = -1;
   uint32_t i = key_hash(f, k) % HASH_SLOTS;
@@ -419,6 +446,11 @@ static void decide_direction(const struct flows *f, struct flow *fl);
 
 static void fold(struct flows *f, struct flow *fl, bool open_at_end)
 {
+  if (fl->probe) {
+    f->probe_connections++;
+    unindex(f, fl);
+    return;
+  }
   decide_direction(f, fl);
   struct flow_summary s;
   summarize(f->rtt_pool, fl, &s);
@@ -701,6 +733,8 @@ static void rtt_sample(struct flows *f, struct flow *fl, bool inside, int64_t ns
   if (ns < 0 || ns > 60 * 1000000000LL)
     return; /* a clock step, or an ACK long after: not a round trip */
   double us = (double)ns / 1000.0;
+  if (fl->probe)
+    return;
   if (fl->rtt_slot == 0 && fl->rtt_out_n == 0 && fl->rtt_in_n == 0)
     fl->rtt_slot = rtt_pool_take(f->rtt_pool);
   if (fl->rtt_slot)
@@ -1068,6 +1102,7 @@ json *flows_json(const struct flows *f)
   json_set(c, "failed", json_new_uint(f->failed));
   json_set(c, "open_at_end", json_new_uint(f->open_at_end));
   json_set(c, "untracked", json_new_uint(f->untracked));
+  json_set(c, "probe", json_new_uint(f->probe_connections)); /* in none of the above */
   json_set(c, "open_now", json_new_uint(f->live)); /* 0 in a record: all are folded by then */
   json_set(o, "connections", c);
   json_set(o, "bytes_sent", json_new_uint(f->bytes_sent));

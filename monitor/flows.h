@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum {
   FLOWS_MAX = 4096,
@@ -40,6 +41,10 @@ struct flows;
 
 struct flows *flows_new(void);
 void flows_free(struct flows *f);
+
+/* The probe's reflector (probe.md), when the container is probed: the connections to it are the
+ * probe's, not the workload's. They are counted as "probe" and left out of every other figure. */
+void flows_set_probe_peer(struct flows *f, const struct sockaddr_storage *peer);
 
 /* The socket view: a dump is a begin, its sockets, an end; a destroy notification is a socket
  * on its own. Listening sockets give the ports the container serves. */

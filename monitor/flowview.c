@@ -75,6 +75,8 @@ void flowview_open(struct flowview *v, int nsfd, int homefd, const struct flowvi
   }
   v->on = true;
   v->flows = flows_new();
+  if (o->probe_peer)
+    flows_set_probe_peer(v->flows, o->probe_peer);
   keep_links(v, o->links, o->link_names, o->nlinks);
   if (o->socket_view)
     open_socket_view(v, nsfd, homefd);

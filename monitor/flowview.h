@@ -65,6 +65,7 @@ struct flowview_options {
   const int *links; /* the container's own links (ifindexes) the packet view reads */
   const char *const *link_names;
   size_t nlinks;
+  const struct sockaddr_storage *probe_peer; /* the probe's reflector, NULL when not probed */
 };
 
 /* Opens what the options ask for in namespace nsfd; a view that cannot be opened is off, with

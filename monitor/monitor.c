@@ -4,6 +4,7 @@
 #include "confine.h"
 #include "detach.h"
 #include "monitor_argv.h"
+#include "probe_contract.h"
 #include "proc.h"
 #include "procexit.h"
 #include "sampler.h"
@@ -151,6 +152,12 @@ __attribute__((noreturn)) static void monitor_run(const struct monitor_config *c
   int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   struct sampler s;
   struct sampler_flows flows = {.on = cfg->flows, .why_off = cfg->flows_why};
+  struct sockaddr_storage probe_peer;
+  socklen_t probe_peer_len;
+  char canon[64];
+  if (cfg->probe_peer &&
+      probe_peer_parse(cfg->probe_peer, &probe_peer, &probe_peer_len, canon, sizeof canon) == 0)
+    flows.probe_peer = &probe_peer;
   /* Every socket it reads is made before the monitor confines itself (the packet socket needs
    * CAP_NET_RAW, the destroy notifications CAP_NET_ADMIN, neither kept). */
   sampler_init(&s, cfg->dirfd, cfg->netns_fd, hostfd, cfg->netns_why, cfg->interval_us, &flows);

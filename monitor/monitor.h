@@ -21,15 +21,16 @@
 #include <sys/types.h>
 
 struct monitor_config {
-  const char *container; /* its id: only shown in the monitor's command line */
-  int dirfd;             /* this container's state directory */
-  pid_t init_pid;        /* 0 when unknown */
-  int netns_fd;          /* the container's network namespace (taken), -1 when none */
-  const char *netns_why; /* why there is none */
-  int64_t interval_us;   /* counter sampling interval */
-  bool flows;            /* measure the workload's connections (flows.h) */
-  const char *flows_why; /* why not, when !flows */
-  bool wait_ready;       /* return only once it is ready (monitor_wait_ready) */
+  const char *container;  /* its id: only shown in the monitor's command line */
+  int dirfd;              /* this container's state directory */
+  pid_t init_pid;         /* 0 when unknown */
+  int netns_fd;           /* the container's network namespace (taken), -1 when none */
+  const char *netns_why;  /* why there is none */
+  int64_t interval_us;    /* counter sampling interval */
+  bool flows;             /* measure the workload's connections (flows.h) */
+  const char *flows_why;  /* why not, when !flows */
+  const char *probe_peer; /* the probe's reflector ("IP:PORT", "[IPv6]:PORT"), NULL if none */
+  bool wait_ready;        /* return only once it is ready (monitor_wait_ready) */
 };
 
 /* Starts the monitor. What it cannot watch it reports as events; only a failure to start at

@@ -9,8 +9,8 @@
 #include <string.h>
 
 static const char *const keys[MONITOR_ARGC] = {
-    NULL,   "container=",   "dir=",   "netns=",     "lock=",
-    "pid=", "interval_us=", "flows=", "netns_why=", "flows_why=",
+    NULL,           "container=", "dir=",       "netns=",     "lock=",       "pid=",
+    "interval_us=", "flows=",     "netns_why=", "flows_why=", "probe_peer=",
 };
 
 enum {
@@ -22,7 +22,8 @@ enum {
   A_INTERVAL,
   A_FLOWS,
   A_NETNS_WHY,
-  A_FLOWS_WHY
+  A_FLOWS_WHY,
+  A_PROBE_PEER
 };
 
 void monitor_argv_build(const struct monitor_config *cfg, int lockfd, struct monitor_argv *out)
@@ -38,6 +39,7 @@ void monitor_argv_build(const struct monitor_config *cfg, int lockfd, struct mon
   a[A_FLOWS] = xasprintf("%s%d", keys[A_FLOWS], cfg->flows ? 1 : 0);
   a[A_NETNS_WHY] = xasprintf("%s%s", keys[A_NETNS_WHY], cfg->netns_why ? cfg->netns_why : "");
   a[A_FLOWS_WHY] = xasprintf("%s%s", keys[A_FLOWS_WHY], cfg->flows_why ? cfg->flows_why : "");
+  a[A_PROBE_PEER] = xasprintf("%s%s", keys[A_PROBE_PEER], cfg->probe_peer ? cfg->probe_peer : "");
   a[MONITOR_ARGC] = NULL;
 }
 
@@ -96,7 +98,8 @@ int monitor_argv_parse(int argc, char *const argv[], struct monitor_config *cfg,
       number(argv, A_INTERVAL, 1, INT64_MAX, &interval, err) < 0 ||
       number(argv, A_FLOWS, 0, 1, &flows, err) < 0 ||
       text(argv, A_NETNS_WHY, &cfg->netns_why, err) < 0 ||
-      text(argv, A_FLOWS_WHY, &cfg->flows_why, err) < 0)
+      text(argv, A_FLOWS_WHY, &cfg->flows_why, err) < 0 ||
+      text(argv, A_PROBE_PEER, &cfg->probe_peer, err) < 0)
     return -1;
   if (pid != 0 && !proc_pid_valid(pid))
     return merr_set(err, EINVAL, "monitor argument %d: %s is not a valid pid", A_PID, argv[A_PID]);

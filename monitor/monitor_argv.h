@@ -3,8 +3,8 @@
  * written here by the wrapper, read back strictly by the monitor. Each argument is key=value in a
  * fixed order, which is also what `ps` shows an operator:
  *   measured-monitor container=ID dir=FD netns=FD lock=FD pid=PID interval_us=N flows=0|1
- *     netns_why=TEXT flows_why=TEXT
- * (FD -1: none; PID 0: unknown; an empty TEXT: no reason given). */
+ *     netns_why=TEXT flows_why=TEXT probe_peer=IP:PORT
+ * (FD -1: none; PID 0: unknown; an empty TEXT: no reason given; an empty peer: not probed). */
 #ifndef MEASURED_MONITOR_ARGV_H
 #define MEASURED_MONITOR_ARGV_H
 
@@ -13,7 +13,7 @@
 
 #define MONITOR_ARGV0 "measured-monitor"
 
-enum { MONITOR_ARGC = 10 };
+enum { MONITOR_ARGC = 11 };
 
 struct monitor_argv {
   char *argv[MONITOR_ARGC + 1]; /* NULL-terminated, each allocated */

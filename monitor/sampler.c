@@ -199,7 +199,8 @@ static void open_flows(struct sampler *s, const struct sampler_flows *want)
                     "behind a tap); the packet view measures its connections",
       .links = links,
       .link_names = names,
-      .nlinks = n};
+      .nlinks = n,
+      .probe_peer = want->probe_peer};
   flowview_open(&s->flows, s->w.nsfd[0], s->w.homefd, &o);
 }
 

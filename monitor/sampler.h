@@ -72,6 +72,7 @@ struct sampler {
 struct sampler_flows {
   bool on;
   const char *why_off;
+  const struct sockaddr_storage *probe_peer; /* the probe's reflector (flows.h), or NULL */
 };
 
 /* ctrfd: the container's network namespace (taken), -1 with `why` when there is none to watch;

@@ -9,6 +9,8 @@
 #   usage: probe-accuracy.sh [REPS] [SECONDS|default] [MSG_SIZE]
 # With "default" the probe runs with its own settings (the prelude: 250 ms of round trips per
 # protocol, 1 s of bandwidth) and the tools for 1 s each (their shortest).
+# MEASURED_FLOWS=0|1, when set, goes to the probe's container: whether its monitor measures the
+# connections (the probe's among them) while the probe runs.
 set -euo pipefail
 reps=${1:-5}
 secs=${2:-2}
@@ -40,7 +42,7 @@ bw_r=() p50_r=() p99_r=()
 for i in $(seq "$reps"); do
   docker run --rm --runtime=measured-runc -e MEASURED_LABEL_bench="$tag-$i" \
     -e MEASURED_PROBE=latency,bandwidth -e "MEASURED_PEER=$ip" -e MEASURED_PROBE_MSG_SIZE="$msg" \
-    "${probe_env[@]}" "$image" true
+    ${MEASURED_FLOWS:+-e "MEASURED_FLOWS=$MEASURED_FLOWS"} "${probe_env[@]}" "$image" true
   iperf=$(docker run --rm --runtime=runc "$image" iperf3 -c "$ip" -t "$secs" -J |
     jq '.end.sum_received.bits_per_second')
   sock=$(docker run --rm --runtime=runc "$image" sockperf ping-pong --tcp -i "$ip" -p 11111 \

@@ -55,6 +55,10 @@ compare_prelude() { # measured runtime, plain runtime, name, [docker run options
 }
 
 compare_prelude measured-runc runc "runc prelude"
+# The probe's connections are measured's own: the workload here opens none.
+rec=$(last_record "runc prelude")
+check_eq "the probe's connections are counted apart, not as the workload's" \
+  "$(jq -c '.flows.connections | [.total, .probe >= 2]' <<<"$rec")" '[0,true]'
 compare_prelude measured-runc runc "runc prelude, user 1000" -u 1000:1000
 register_plain_runtime runsc-plain /usr/bin/runsc --network=host
 compare_prelude measured-runsc runsc-plain "runsc prelude"

@@ -262,6 +262,43 @@ static void a_connection_median_is_exact_while_the_pool_has_room(void **state)
   flows_free(f);
 }
 
+/* The probe's connections (to its reflector) are measured's own: counted apart, in no other
+ * figure; the workload's connection to the same host on another port is its own. */
+/* One connection from 172.17.0.1:80 (pkt_on's peer) to the container, 50 round trips, with the
+ * probe's reflector at 172.17.0.1:reflector_port: the record's flows. */
+static json *with_reflector_on(uint16_t reflector_port)
+{
+  struct flows *f = flows_new();
+  struct sockaddr_storage reflector = {0};
+  struct sockaddr_in *in = (struct sockaddr_in *)&reflector;
+  in->sin_family = AF_INET;
+  in->sin_port = htons(reflector_port);
+  memcpy(&in->sin_addr, peer, 4);
+  flows_set_probe_peer(f, &reflector);
+  serve(f, 30000, 0, 50, fast);
+  flows_finish(f, 1000000 * US);
+  json *j = flows_json(f);
+  flows_free(f);
+  return j;
+}
+
+/* The probe's connections (to its reflector) are measured's own: counted apart, in no other
+ * figure; the workload's connection to the same host on another port is its own. */
+static void the_probe_connections_are_left_out(void **state)
+{
+  (void)state;
+  cleanup_json json *j = with_reflector_on(80);
+  assert_int_equal(get(j, PATH("connections", "probe")), 1);
+  assert_int_equal(get(j, PATH("connections", "total")), 0);
+  assert_int_equal(get(j, PATH("bytes_received")), 0);
+  assert_int_equal(get(j, PATH("packet_rtt_us", "inside", "n")), 0);
+  assert_int_equal(json_get(j, "top")->n, 0);
+  cleanup_json json *w = with_reflector_on(81);
+  assert_int_equal(get(w, PATH("connections", "probe")), 0);
+  assert_int_equal(get(w, PATH("connections", "total")), 1);
+  assert_int_equal(get(w, PATH("packet_rtt_us", "inside", "n")), 50);
+}
+
 static struct tcp_sock sock(uint8_t state, uint16_t lport, uint16_t rport)
 {
   struct tcp_sock s = {.family = AF_INET, .state = state, .sport = lport, .dport = rport};
@@ -581,6 +618,7 @@ int main(void)
       cmocka_unit_test(an_opened_connection_from_its_packets),
       cmocka_unit_test(every_exchange_is_timed_from_its_ack),
       cmocka_unit_test(a_connection_median_is_exact_while_the_pool_has_room),
+      cmocka_unit_test(the_probe_connections_are_left_out),
       cmocka_unit_test(accepted_connections_from_the_socket_view),
       cmocka_unit_test(the_two_views_join),
       cmocka_unit_test(rtt_reads_count_only_progress),

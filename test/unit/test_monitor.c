@@ -311,7 +311,8 @@ static void the_command_line_round_trips(void **state)
                               .netns_fd = -1,
                               .netns_why = "no namespace: host network",
                               .interval_us = 250000,
-                              .flows = true};
+                              .flows = true,
+                              .probe_peer = "172.17.0.2:7447"};
   struct monitor_argv a;
   monitor_argv_build(&in, 7, &a);
   assert_string_equal(a.argv[0], MONITOR_ARGV0);
@@ -329,6 +330,7 @@ static void the_command_line_round_trips(void **state)
   assert_int_equal(out.interval_us, 250000);
   assert_true(out.flows);
   assert_null(out.flows_why); /* none given: none read */
+  assert_string_equal(out.probe_peer, "172.17.0.2:7447");
   assert_int_equal(lockfd, 7);
   monitor_argv_clear(&a);
 }
