@@ -14,9 +14,41 @@ struct opened {
   struct stat st;
 };
 
+enum { SNAPSHOT_TRIES = 8 };
+
+static void close_files(struct opened *files, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (files[i].fd >= 0)
+      close(files[i].fd);
+}
+
+/* Whether the store's names still lead to the files opened, and to no other (no rotation ran
+ * between the listing and the opening: a file moved on from a name not yet opened would be
+ * missed, and what it held beyond the offset lost). */
+static bool still_the_same(const char *path, const struct opened *files, size_t k)
+{
+  size_t n;
+  char **names = store_files(path, &n);
+  bool same = true;
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct stat st;
+    bool there = fstatat(AT_FDCWD, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (i == 0 && !there)
+      same = same && files[j++].fd < 0;
+    else if (there)
+      same = same && j < k && files[j].fd >= 0 && files[j].st.st_ino == st.st_ino &&
+             files[j++].st.st_dev == st.st_dev;
+    free(names[i]);
+  }
+  free(names);
+  return same && j == k;
+}
+
 /* The store's files, newest first (files[0] the live one, -1 when absent), opened without
  * following a link: the stores live in shared places. */
-static size_t open_files(const char *path, struct opened *out, size_t max)
+static size_t open_listed(const char *path, struct opened *out, size_t max)
 {
   size_t n;
   char **names = store_files(path, &n);
@@ -32,6 +64,18 @@ static size_t open_files(const char *path, struct opened *out, size_t max)
     free(names[i]);
   }
   free(names);
+  return k;
+}
+
+/* open_listed, again while a rotation moves the files under it (a few times at most: a store
+ * that rotates without pause is read as last found). */
+static size_t open_files(const char *path, struct opened *out, size_t max)
+{
+  size_t k = open_listed(path, out, max);
+  for (int t = 1; t < SNAPSHOT_TRIES && !still_the_same(path, out, k); t++) {
+    close_files(out, k);
+    k = open_listed(path, out, max);
+  }
   return k;
 }
 
@@ -97,7 +141,5 @@ void follower_catch_up(struct follower *f, range_fn read_range, void *arg)
     read_range(arg, files[0].fd, f->offset, end);
     f->offset = end;
   }
-  for (size_t i = 0; i < n; i++)
-    if (files[i].fd >= 0)
-      close(files[i].fd);
+  close_files(files, n);
 }

@@ -148,12 +148,17 @@ char **store_files(const char *path, size_t *n)
   char **out = xzalloc((STORE_MAX_KEEP + 2) * sizeof *out);
   *n = 0;
   out[(*n)++] = xstrdup(path);
-  for (int k = 1; k <= STORE_MAX_KEEP; k++) {
+  /* A rotation under way (each file renamed to the next number, the newest last) leaves one
+   * number free for a moment: only two missing in a row end the files. */
+  int missing = 0;
+  for (int k = 1; k <= STORE_MAX_KEEP && missing < 2; k++) {
     char *name = rotated_name(path, k);
     if (access(name, F_OK) < 0) {
       free(name);
-      break;
+      missing++;
+      continue;
     }
+    missing = 0;
     out[(*n)++] = name;
   }
   return out;

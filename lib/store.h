@@ -33,7 +33,9 @@ int store_append(const char *path, const struct store_policy *policy, const char
                  merr **err);
 
 /* The files of a store, newest first: path, then path.1, path.2 ... those that exist (at most
- * STORE_MAX_KEEP). *n gets their count; the strings are new. */
+ * STORE_MAX_KEEP; past one number missing, as a rotation under way leaves, up to two in a row).
+ * *n gets their count; the strings are new. A rotation may run while the caller opens them:
+ * whoever must not miss one checks that the names still lead where they did (exporter/follow.c). */
 char **store_files(const char *path, size_t *n);
 
 /* The store's size now: where the next append will begin at the earliest (0 when absent). */

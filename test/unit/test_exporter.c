@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define RECORD                                                                                     \
@@ -92,6 +93,53 @@ static void rotation_without_a_new_file_yet(void **state)
   aggregate_clear(&a);
 }
 
+/* A rotation of path as lib/store.c makes one, by renames alone: each file to the next number,
+ * the oldest first, the live one to .1, then a new live one with `records`. */
+static void rotate(const char *path, int files, int records)
+{
+  char from[160], to[160];
+  for (int k = files; k >= 1; k--) {
+    snprintf(from, sizeof from, "%s.%d", path, k);
+    snprintf(to, sizeof to, "%s.%d", path, k + 1);
+    assert_int_equal(rename(from, to), 0);
+  }
+  snprintf(to, sizeof to, "%s.1", path);
+  assert_int_equal(rename(path, to), 0);
+  append(path, records);
+}
+
+/* Rotations one after the other (1 ms apart) while the store is read: whatever the moment of each
+ * catch-up (a listing of the files may be overtaken by renames before they are opened), every
+ * record is read once, and no file counts as gone unread. */
+static void rotations_under_a_reader_lose_nothing(void **state)
+{
+  (void)state;
+  char store[128];
+  snprintf(store, sizeof store, "%s/busy.jsonl", dir);
+  append(store, 1);
+  enum { ROTATIONS = 40 };
+  pid_t writer = fork();
+  if (writer == 0) {
+    for (int r = 0; r < ROTATIONS; r++) {
+      append(store, 2);
+      rotate(store, r, 3);
+      usleep(1000); /* rotations come one at a time, as the store's size grows */
+    }
+    _exit(0);
+  }
+  struct aggregate a;
+  aggregate_init(&a, NULL, 0);
+  struct follower f = {.path = store};
+  int status;
+  while (waitpid(writer, &status, WNOHANG) == 0)
+    follower_catch_up(&f, read_range, &a);
+  follower_catch_up(&f, read_range, &a);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(a.records, 1 + ROTATIONS * 5);
+  assert_int_equal(f.unread, 0);
+  aggregate_clear(&a);
+}
+
 static char *render(const struct aggregate *a, const struct follower *f)
 {
   struct exposition e = {.agg = a, .stores = f, .nstores = 1};
@@ -161,6 +209,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rotation_without_a_new_file_yet),
+      cmocka_unit_test(rotations_under_a_reader_lose_nothing),
       cmocka_unit_test(checkpoint_round_trip),
       cmocka_unit_test(label_values_are_utf8),
   };
