@@ -1,6 +1,6 @@
-/* Detached helper processes (the monitor, the exec-mode probe runner). Detached means: double
- * fork (or its shared-memory form, spawn_detached_exec) and setsid (no child of the runtime or the
- * shim, no controlling terminal), every inherited descriptor closed but the ones named, stdio on
+/* Detached helper processes (the monitor, the exec-mode probe runner). Detached means: nobody's
+ * child here (a double fork; for spawn_detached_exec, one clone whose caller ends a moment later),
+ * setsid (no controlling terminal), every inherited descriptor closed but the ones named, stdio on
  * /dev/null (a stray copy of containerd's pipes would hang `docker run`), every signal at its
  * default with an empty mask, and SIGCHLD ignored so that its own helpers never linger as zombies.
  */
