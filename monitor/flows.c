@@ -730,11 +730,11 @@ static int64_t acknowledged(struct timed_segments *t, uint32_t ack)
  * one is free), its own histogram. */
 static void rtt_sample(struct flows *f, struct flow *fl, bool inside, int64_t ns)
 {
+  if (fl->probe)
+    return; /* measured's own connection: none of its figures are the workload's */
   if (ns < 0 || ns > 60 * 1000000000LL)
     return; /* a clock step, or an ACK long after: not a round trip */
   double us = (double)ns / 1000.0;
-  if (fl->probe)
-    return;
   if (fl->rtt_slot == 0 && fl->rtt_out_n == 0 && fl->rtt_in_n == 0)
     fl->rtt_slot = rtt_pool_take(f->rtt_pool);
   if (fl->rtt_slot)

@@ -10,8 +10,10 @@
 # must show a sockperf connection to a server in the guest accepted, with the part inside the
 # sandbox (tap, QEMU, the guest's kernel) measured and its round trip sockperf's own p50 within
 # 25 %, the inside part itself tcpdump's (each request in to its reply out, from tcpdump's own
-# capture of the same link: the record's distribution within 10 %) over as many requests; that inside part must be larger than runc's for the same server and client in the same
-# run (a VM behind a tap adds latency: how much is printed, TCG included). The host network is
+# capture of the same link: the record's distribution and the connection's own median within
+# 10 %) over as many requests; that inside part must be larger than runc's for the same server
+# and client in the same run (a VM behind a tap adds latency: how much is printed, TCG
+# included). The host network is
 # refused, as under Kata. Start-up cost printed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
